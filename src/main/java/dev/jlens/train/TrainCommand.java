@@ -30,12 +30,13 @@ public final class TrainCommand {
     private static final Map<String, Option> OPTIONS = new LinkedHashMap<>();
 
     /** A parsed command line: the run's config, and the process's thread count (null: ND4J's default). */
-    record Parsed(TrainConfig config, Integer threads) {}
+    record Parsed(TrainConfig config, Integer threads, boolean dropResumeState) {}
 
     /** What options write into while parsing. */
     private static final class Target {
         final TrainConfig.Builder builder = TrainConfig.builder();
         Integer threads;
+        boolean dropResumeState;
     }
 
     private static void opt(String name, String arg, String help, BiConsumer<TrainConfig.Builder, String> set) {
@@ -68,6 +69,9 @@ public final class TrainCommand {
                     t.threads = integer("--threads", v);
                     if (t.threads < 1) throw new IllegalArgumentException("--threads must be ≥ 1, got " + t.threads);
                 }));
+        OPTIONS.put("--drop-resume-state", new Option("--drop-resume-state", null,
+                "when the last step is done, delete DIR/resume (optimizer state): the folder to ship (the run cannot be extended exactly)",
+                (t, v) -> t.dropResumeState = true));
         opt("--no-layer-norm", null, "attention-only model without LayerNorms", (b, v) -> b.layerNorm(false));
         opt("--resume", null, "continue the run in --out from its newest checkpoint", (b, v) -> b.resume(true));
     }
@@ -106,9 +110,16 @@ public final class TrainCommand {
         }
         try {
             TrainResult r = trainer.run();
+            if (r.completed() && parsed.dropResumeState() && r.out() != null) {
+                Checkpoints.deleteTree(r.out().resolve("resume"));
+                out.println("deleted " + r.out().resolve("resume") + " (--drop-resume-state): " + r.out() + " holds the model only");
+            }
             return r.completed() ? 0 : 130;
         } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("jlens train: " + e.getMessage());
+            return 1;
+        } catch (java.io.IOException e) {
+            err.println("jlens train: the run finished, but " + e.getMessage());
             return 1;
         } finally {
             finished.countDown();
@@ -161,7 +172,7 @@ public final class TrainCommand {
         }
         if (!seen.contains("--data")) throw new IllegalArgumentException("--data is required (a text file, or tinyshakespeare)");
         if (!seen.contains("--out")) throw new IllegalArgumentException("--out is required (the folder for checkpoints)");
-        return new Parsed(target.builder.build(), target.threads);
+        return new Parsed(target.builder.build(), target.threads, target.dropResumeState);
     }
 
     private static String closest(String name) {

@@ -41,6 +41,8 @@ public final class Trainer {
     private final boolean terminal;
     private volatile boolean stopRequested;
     private StepListener listener = (step, loss, lr, seconds) -> {};
+    /** Test and tooling hook: sees the model being trained before the first step. */
+    static volatile java.util.function.Consumer<HookedTransformer> modelCreated = m -> {};
     private int stopAt = -1;          // tests: stop after this step ...
     private boolean stopHard;         // ... without writing a checkpoint (a simulated kill)
 
@@ -160,6 +162,7 @@ public final class Trainer {
             tokensSeen = 0;
             elapsedBefore = 0;
         }
+        modelCreated.accept(model);
         List<LectureModel.Param> params = LectureModel.params(model);
         AdamW opt = new AdamW(params, c.beta1(), c.beta2(), c.weightDecay(), c.gradClip());
         if (snap != null) opt.restore(snap.optimizer(), snap.state().adamUpdates());

@@ -116,9 +116,21 @@ class DataAndCommandTest {
                 "--ctx", "16", "--batch", "4", "--steps", "4", "--eval-every", "2", "--eval-batches", "1", "--log-every", "1"));
         assertTrue(lastOut.contains("step 4/4") && lastOut.contains("val loss") && lastOut.contains("tok/s"), lastOut);
         assertTrue(lastOut.contains("ETA"), lastOut);
+        assertTrue(Files.isDirectory(out.resolve("resume")));
         HookedTransformer m = HookedTransformer.fromPretrained(out.toString());
         assertEquals(1, m.cfg().nLayers());
         assertEquals(5, Files.readAllLines(out.resolve("loss.csv")).size(), "header + 4 steps");
+    }
+
+    @Test
+    void dropResumeStateLeavesOnlyTheModel(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("tiny.txt");
+        Files.writeString(data, TrainerTest.TEXT);
+        Path out = tmp.resolve("run");
+        assertEquals(0, run("--data", data.toString(), "--out", out.toString(), "--layers", "1", "--d-model", "16", "--heads", "2",
+                "--ctx", "16", "--batch", "4", "--steps", "2", "--eval-batches", "1", "--drop-resume-state"));
+        assertFalse(Files.exists(out.resolve("resume")));
+        assertEquals(1, HookedTransformer.fromPretrained(out.toString()).cfg().nLayers());
     }
 
     @Test
