@@ -155,7 +155,8 @@ public final class TrainCommand {
         }
     }
 
-    static TrainConfig parse(String[] args) {
+    /** The run that these options describe (as the shell would pass them); {@code --help} is an error here. */
+    public static TrainConfig parse(String[] args) {
         return parseCommand(args).config();
     }
 
@@ -243,7 +244,8 @@ public final class TrainCommand {
         }
     }
 
-    static String usage() {
+    /** The options, as {@code jlens train --help} prints them. */
+    public static String usage() {
         StringBuilder sb = new StringBuilder("""
                 usage: jlens train --data FILE|tinyshakespeare --out DIR [options]
 
