@@ -73,7 +73,7 @@ public final class ModelCard {
                 + ", d_model " + dModel + ", " + heads + " heads of " + dModel / heads
                 + (attnOnly ? "" : ", MLP " + cfg.path("ffwd_hidden").asInt()) + ", context " + ctx
                 + ", vocabulary " + cfg.path("vocab_size").asInt() + " characters, attention scale head_size^-0.5");
-        row(s, "parameters", String.format(Locale.ROOT, "%,d (%s of float32)", parameterCount(dir), megabytes(dir.resolve("model.safetensors"))));
+        row(s, "parameters", String.format(Locale.ROOT, "%,d (file %s, float32)", parameterCount(dir), megabytes(dir.resolve("model.safetensors"))));
         row(s, "data", "`" + t.path("data").asText() + "`: " + String.format(Locale.ROOT, "%,d", t.path("data_characters").asLong())
                 + " characters, " + t.path("split").asText());
         row(s, "training", String.format(Locale.ROOT, "%,d steps × batch %d × %d tokens = %.1fM tokens; AdamW (β %s/%s, weight decay %s), "
@@ -144,10 +144,14 @@ public final class ModelCard {
         }
     }
 
+    /**
+     * Trained parameters as the file stores them, without the lecture's {@code tril} mask buffers
+     * (TransformerLens's layout would add zero Q/K/V biases the lecture's model does not have).
+     */
     private static long parameterCount(Path dir) {
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
             long n = 0;
-            for (String name : st.names()) n += st.info(name).numel();
+            for (String name : st.names()) if (!name.endsWith(".tril")) n += st.info(name).numel();
             return n;
         }
     }
