@@ -80,6 +80,10 @@ public final class ModelCard {
                         + "lr %s → %s (warmup %d, cosine), dropout %s, gradient clip %s, seed %d",
                 steps, batch, ctx, t.path("tokens_seen").asLong() / 1e6, num(hp, "beta1"), num(hp, "beta2"), num(hp, "weight_decay"),
                 num(hp, "lr"), num(hp, "min_lr"), hp.path("warmup").asInt(), num(hp, "dropout"), num(hp, "grad_clip"), hp.path("seed").asLong()));
+        if (hp.path("repeats").asDouble(0) > 0) {
+            row(s, "repeated passages", String.format(Locale.ROOT, "%.0f%% of training windows were a passage of the text followed by itself "
+                    + "(`--repeats`), so that copying from context pays; validation windows are plain text", 100 * hp.path("repeats").asDouble()));
+        }
         row(s, "wall time", duration(t.path("elapsed_s").asDouble()) + " (training and evals, summed over resumed sessions)");
         row(s, "final loss", String.format(Locale.ROOT, "train %.4f, val %.4f (%d batches each, no dropout)",
                 t.path("train_loss").asDouble(), t.path("val_loss").asDouble(), hp.path("eval_batches").asInt()));
@@ -107,6 +111,7 @@ public final class ModelCard {
                 "--grad-clip " + num(hp, "grad_clip"), "--eval-every " + hp.path("eval_every").asInt(),
                 "--eval-batches " + hp.path("eval_batches").asInt(), "--checkpoint-every " + hp.path("checkpoint_every").asInt(),
                 "--seed " + hp.path("seed").asLong()));
+        if (hp.path("repeats").asDouble(0) > 0) a.add("--repeats " + num(hp, "repeats"));
         if (!hp.path("layer_norm").asBoolean(true)) a.add("--no-layer-norm");
         return String.join(" \\\n    ", a);
     }

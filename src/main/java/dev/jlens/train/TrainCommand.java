@@ -76,6 +76,8 @@ public final class TrainCommand {
         OPTIONS.put("--sample-prompt", new Option("--sample-prompt", "TEXT",
                 "the model card (DIR/README.md, written when the run completes) shows a sample generated from TEXT  [the vocabulary's first character]",
                 (t, v) -> t.samplePrompt = v));
+        opt("--repeats", "P", "fraction of training windows that are a passage followed by itself (teaches copying; validation stays plain)  [0]",
+                (b, v) -> b.repeats(number("--repeats", v)));
         opt("--no-layer-norm", null, "attention-only model without LayerNorms", (b, v) -> b.layerNorm(false));
         opt("--resume", null, "continue the run in --out from its newest checkpoint", (b, v) -> b.resume(true));
     }

@@ -191,7 +191,7 @@ public final class Trainer {
         double lossEma = Double.NaN;
         while (step < c.steps()) {
             long t0 = System.nanoTime();
-            CharCorpus.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step));
+            CharCorpus.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step), c.repeats());
             double loss = bp.step(batch, Rng.key(c.seed(), Rng.DROPOUT, step));
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("the loss became " + loss + " at step " + (step + 1) + ": training diverged;"

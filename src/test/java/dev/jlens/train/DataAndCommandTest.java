@@ -30,6 +30,26 @@ class DataAndCommandTest {
     }
 
     @Test
+    void repeatedWindowsAreAPassageFollowedByItselfAndZeroRepeatsChangesNothing() {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 400; i++) text.append((char) ('a' + (i * 7 + i / 26) % 26));
+        CharCorpus c = CharCorpus.of(text.toString(), "letters");
+        CharCorpus.Batch plain = c.sample(false, 8, 9, new java.util.SplittableRandom(5));
+        CharCorpus.Batch zero = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 0);
+        assertTrue(java.util.Arrays.deepEquals(plain.x(), zero.x()) && java.util.Arrays.deepEquals(plain.y(), zero.y()));
+        CharCorpus.Batch all = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 1);
+        for (int b = 0; b < 8; b++) {
+            // ctx 9: the sequence x0..x8,y8 has 10 characters = a 5-character passage twice.
+            for (int t = 0; t < 4; t++) assertEquals(all.x()[b][t], all.x()[b][t + 5], "row " + b);
+            for (int t = 0; t < 8; t++) assertEquals(all.x()[b][t + 1], all.y()[b][t], "y is x shifted by one");
+            assertEquals(all.x()[b][4], all.y()[b][8], "the last target ends the second copy");
+            assertTrue(text.indexOf(c.tokenizer().decode(java.util.Arrays.stream(all.x()[b]).limit(5).mapToInt(v -> (int) v).toArray())) >= 0,
+                    "the passage comes from the text");
+        }
+        assertThrows(IllegalArgumentException.class, () -> TrainCommand.parse(new String[] {"--data", "x", "--out", "y", "--repeats", "1.5"}));
+    }
+
+    @Test
     void aPresentCacheFileIsUsedWithoutTheNetwork(@TempDir Path tmp) throws Exception {
         Path cached = tmp.resolve("input.txt");
         Files.writeString(cached, "cached text");
