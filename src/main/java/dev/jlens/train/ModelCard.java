@@ -78,8 +78,8 @@ public final class ModelCard {
                 + " characters, " + t.path("split").asText());
         row(s, "training", String.format(Locale.ROOT, "%,d steps × batch %d × %d tokens = %.1fM tokens; AdamW (β %s/%s, weight decay %s), "
                         + "lr %s → %s (warmup %d, cosine), dropout %s, gradient clip %s, seed %d",
-                steps, batch, ctx, t.path("tokens_seen").asLong() / 1e6, num(hp, "beta1"), num(hp, "beta2"), num(hp, "weight_decay"),
-                num(hp, "lr"), num(hp, "min_lr"), hp.path("warmup").asInt(), num(hp, "dropout"), num(hp, "grad_clip"), hp.path("seed").asLong()));
+                steps, batch, ctx, t.path("tokens_seen").asLong() / 1e6, shown(hp, "beta1"), shown(hp, "beta2"), shown(hp, "weight_decay"),
+                shown(hp, "lr"), shown(hp, "min_lr"), hp.path("warmup").asInt(), shown(hp, "dropout"), shown(hp, "grad_clip"), hp.path("seed").asLong()));
         if (hp.path("repeats").asDouble(0) > 0) {
             row(s, "repeated passages", String.format(Locale.ROOT, "%.0f%% of training windows were a passage of the text followed by itself "
                     + "(`--repeats`), so that copying from context pays; validation windows are plain text", 100 * hp.path("repeats").asDouble()));
@@ -106,11 +106,13 @@ public final class ModelCard {
         List<String> a = new ArrayList<>(List.of("./jlens train", "--data " + training.path("data").asText(), "--out " + dir,
                 "--kind " + hp.path("kind").asText(), "--layers " + hp.path("layers").asInt(), "--d-model " + hp.path("d_model").asInt(),
                 "--heads " + hp.path("heads").asInt(), "--ctx " + hp.path("ctx").asInt(), "--batch " + hp.path("batch").asInt(),
-                "--steps " + hp.path("steps").asInt(), "--lr " + num(hp, "lr"), "--min-lr " + num(hp, "min_lr"),
+                "--steps " + hp.path("steps").asInt(), "--lr " + num(hp, "lr"),
                 "--warmup " + hp.path("warmup").asInt(), "--dropout " + num(hp, "dropout"), "--weight-decay " + num(hp, "weight_decay"),
                 "--grad-clip " + num(hp, "grad_clip"), "--eval-every " + hp.path("eval_every").asInt(),
                 "--eval-batches " + hp.path("eval_batches").asInt(), "--checkpoint-every " + hp.path("checkpoint_every").asInt(),
                 "--seed " + hp.path("seed").asLong()));
+        // --min-lr only when it is not the default lr / 10: printing that quotient would round it.
+        if (hp.path("min_lr").asDouble() != hp.path("lr").asDouble() / 10) a.add(a.indexOf("--warmup " + hp.path("warmup").asInt()), "--min-lr " + num(hp, "min_lr"));
         if (hp.path("repeats").asDouble(0) > 0) a.add("--repeats " + num(hp, "repeats"));
         if (!hp.path("layer_norm").asBoolean(true)) a.add("--no-layer-norm");
         return String.join(" \\\n    ", a);
@@ -170,6 +172,12 @@ public final class ModelCard {
         s.append("| ").append(what).append(" | ").append(value).append(" |\n");
     }
 
+    /** A hyperparameter for reading: six significant digits. */
+    private static String shown(JsonNode hp, String field) {
+        return new java.math.BigDecimal(hp.path(field).asDouble()).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();
+    }
+
+    /** A hyperparameter for the command line: the exact double. */
     private static String num(JsonNode hp, String field) {
         double v = hp.path(field).asDouble();
         return v == Math.rint(v) && Math.abs(v) < 1e6 ? Long.toString((long) v) : Double.toString(v).replace("E", "e");

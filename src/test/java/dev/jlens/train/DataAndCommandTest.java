@@ -148,8 +148,8 @@ class DataAndCommandTest {
         Files.writeString(data, TrainerTest.TEXT);
         Path out = tmp.resolve("run");
         assertEquals(0, run("--data", data.toString(), "--out", out.toString(), "--kind", "attn-only", "--layers", "2", "--d-model", "16",
-                "--heads", "2", "--ctx", "16", "--batch", "4", "--steps", "4", "--lr", "3e-3", "--eval-every", "2", "--eval-batches", "1",
-                "--seed", "7", "--no-layer-norm", "--sample-prompt", "the"));
+                "--heads", "2", "--ctx", "16", "--batch", "4", "--steps", "4", "--lr", "3e-3", "--min-lr", "2e-4", "--eval-every", "2",
+                "--eval-batches", "1", "--seed", "7", "--no-layer-norm", "--repeats", "0.3", "--sample-prompt", "the"));
         String card = Files.readString(out.resolve("README.md"));
         assertTrue(lastOut.contains("model card: " + out.resolve("README.md")), lastOut);
         // The card's command, parsed as the shell would, gives the run's own hyperparameters.
@@ -158,7 +158,7 @@ class DataAndCommandTest {
         TrainConfig again = TrainCommand.parse(args);
         TrainConfig original = TrainCommand.parse(new String[] {"--data", data.toString(), "--out", out.toString(), "--kind", "attn-only",
                 "--layers", "2", "--d-model", "16", "--heads", "2", "--ctx", "16", "--batch", "4", "--steps", "4", "--lr", "3e-3",
-                "--eval-every", "2", "--eval-batches", "1", "--seed", "7", "--no-layer-norm"});
+                "--min-lr", "2e-4", "--eval-every", "2", "--eval-batches", "1", "--seed", "7", "--no-layer-norm", "--repeats", "0.3"});
         assertEquals(original.hyperparameters(), again.hyperparameters());
         assertTrue(card.contains("2 layers of attention only (no LayerNorm)"), card);
         assertTrue(card.contains("generate(\"the\", 500, 1337)"), card);
