@@ -85,13 +85,16 @@ public final class RowSimilarity {
         int[] best = new int[n];
         float[] bestScore = new float[n];
         Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
+        // The scan's score q·x − ‖x‖²/2 ranks rows for one centre; across centres −‖c‖²/2 differs too.
+        float[] halfSquare = new float[centres.length];
+        for (int j = 0; j < centres.length; j++) halfSquare[j] = (float) (qs.squares[j] / 2);
         // Each row belongs to one piece of work, which passes the panels in order: no row is shared.
         scan(data, qs, Metric.EUCLIDEAN, (worker, row0, rows, panel, tile) -> {
             int j0 = panel * PT, real = Math.min(PT, qs.count - j0);
             for (int r = 0; r < rows; r++) {
                 int row = row0 + r;
                 for (int j = 0; j < real; j++) {
-                    float s = tile[r * PT + j];
+                    float s = tile[r * PT + j] - halfSquare[j0 + j];
                     if (s > bestScore[row]) {
                         bestScore[row] = s;
                         best[row] = j0 + j;
