@@ -28,6 +28,8 @@ public final class RowSimilarity {
     private static final int PT = Gemm.PT;
     /** Rows per piece of work: their heap copy (≈ 400 KB at d = 192) stays in a core's L2 while every query passes. */
     static final int BLOCK = 512;
+    /** Queries up to which a plain dot product per row beats the micro-kernel ({@link #dots}). */
+    static final int FEW = 4;
     /** Candidates kept beyond k per query and core, ranked again exactly. */
     static final int EXTRA = 8;
 
@@ -137,11 +139,15 @@ public final class RowSimilarity {
             rowTerms(s.block, rows, d, metric, row0, s.scale, s.shift);
             for (int p = 0; p < qs.panels; p++) {
                 for (int g = 0; g < rows; g += 8) {
-                    for (int k0 = 0; k0 < d; k0 += Gemm.KC) {
-                        int kc = Math.min(Gemm.KC, d - k0);
-                        Gemm.micro8x3(s.block, g * d + k0, d, qs.packed, p * d * PT + k0 * PT, kc, k0 == 0, s.tile, 0);
-                    }
                     int here = Math.min(8, rows - g);
+                    if (qs.count <= FEW) {
+                        dots(s.block, g, here, d, qs, s.tile);
+                    } else {
+                        for (int k0 = 0; k0 < d; k0 += Gemm.KC) {
+                            int kc = Math.min(Gemm.KC, d - k0);
+                            Gemm.micro8x3(s.block, g * d + k0, d, qs.packed, p * d * PT + k0 * PT, kc, k0 == 0, s.tile, 0);
+                        }
+                    }
                     for (int r = 0; r < here; r++) {
                         FloatVector a = FloatVector.broadcast(S, s.scale[g + r]), b = FloatVector.broadcast(S, s.shift[g + r]);
                         for (int v = 0; v < PT; v += L) {
@@ -152,6 +158,35 @@ public final class RowSimilarity {
                 }
             }
         });
+    }
+
+    /**
+     * Up to {@link #FEW} queries: {@code tile[r][j] = x_r · q_j} by one pass over each row, instead of
+     * the micro-kernel, whose panels of {@link Gemm#PT} queries would be mostly padding.
+     */
+    private static void dots(float[] block, int g, int rows, int d, Queries qs, float[] tile) {
+        int full = d / L * L, n = qs.count;
+        float[] q = qs.flat;
+        for (int r = 0; r < rows; r++) {
+            int off = (g + r) * d;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector x = FloatVector.fromArray(S, block, off + j);
+                a0 = x.fma(FloatVector.fromArray(S, q, j), a0);
+                if (n > 1) a1 = x.fma(FloatVector.fromArray(S, q, d + j), a1);
+                if (n > 2) a2 = x.fma(FloatVector.fromArray(S, q, 2 * d + j), a2);
+                if (n > 3) a3 = x.fma(FloatVector.fromArray(S, q, 3 * d + j), a3);
+            }
+            FloatVector[] acc = {a0, a1, a2, a3};
+            // The padding lanes get zeros, not last row's values, so that rescaling never grows them.
+            for (int v = 0; v < PT; v += L) FloatVector.zero(S).intoArray(tile, r * PT + v);
+            for (int i = 0; i < n; i++) {
+                float sum = acc[i].reduceLanes(VectorOperators.ADD);
+                for (int t = j; t < d; t++) sum += block[off + t] * q[i * d + t];
+                tile[r * PT + i] = sum;
+            }
+        }
     }
 
     /**
@@ -188,12 +223,14 @@ public final class RowSimilarity {
     private static final class Queries {
         final Metric metric;
         final int count, panels;
+        final float[] flat;          // [count, d], unit length under cosine
         final float[] packed;
         final double[] squares;      // ‖q‖²
 
-        private Queries(Metric metric, int count, float[] packed, double[] squares) {
+        private Queries(Metric metric, int count, float[] flat, float[] packed, double[] squares) {
             this.metric = metric;
             this.count = count;
+            this.flat = flat;
             this.panels = (count + PT - 1) / PT;
             this.packed = packed;
             this.squares = squares;
@@ -225,7 +262,7 @@ public final class RowSimilarity {
             }
             int panels = (queries.length + PT - 1) / PT;
             float[] packed = Gemm.packTransposed(flat, queries.length, d, new float[panels * d * PT]);
-            return new Queries(metric, queries.length, packed, squares);
+            return new Queries(metric, queries.length, flat, packed, squares);
         }
 
         /** A scan score as the metric's value: cosine as it is; Euclidean {@code √(‖q‖² − 2·score)}. */

@@ -71,10 +71,11 @@ class RowSimilarityTest {
     void matchesBruteForceOnRandomData(Metric metric) {
         Random rnd = new Random(7);
         // d = 37: not a multiple of the vector length; 1,300 rows: several blocks and a ragged last one;
-        // 1, 5 and 50 queries: one panel, and more than one panel (48 queries each).
+        // 1 to 4 queries: dot products per row; 5 and 50: the micro-kernel, one panel and more than one
+        // (48 queries each).
         float[][] rows = gaussian(rnd, 1300, 37);
         FloatRows data = FloatRows.of(rows);
-        for (int q : new int[] {1, 5, 50}) {
+        for (int q : new int[] {1, 2, 4, 5, 50}) {
             for (int k : new int[] {1, 10, 100}) assertMatchesBruteForce(rows, data, gaussian(rnd, q, 37), k, metric);
         }
     }
