@@ -4,8 +4,11 @@ import dev.jlens.load.hub.HuggingFaceHub;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Which model the session loads: {@code --model}, else {@code $JLENS_MODEL}, else the trained default. */
-final class ModelChoice {
+/**
+ * Which model a session or command loads: {@code --model}, else {@code $JLENS_MODEL}, else the
+ * trained default.
+ */
+public final class ModelChoice {
     /** Where the trained character model will live, relative to the repository root. */
     static final String DEFAULT_MODEL = "artifacts/shakespeare-char";
 
@@ -18,11 +21,21 @@ final class ModelChoice {
      * @param root     the repository root, where {@value #DEFAULT_MODEL} is looked for
      */
     static Path resolve(Options o, String envModel, Path root) throws Options.UsageException {
-        if (o.model() != null) return check(o.model(), "--model");
+        return resolve(o.model(), o.noStartup(), envModel, root);
+    }
+
+    /**
+     * The same choice for any command: {@code explicit} ({@code --model}), else {@code envModel}, else
+     * {@code root}/{@value #DEFAULT_MODEL}; {@code null} only when {@code optional} and none exists.
+     *
+     * @throws Options.UsageException with a one-line reason when the chosen path is not a model
+     */
+    public static Path resolve(Path explicit, boolean optional, String envModel, Path root) throws Options.UsageException {
+        if (explicit != null) return check(explicit, "--model");
         if (envModel != null && !envModel.isBlank()) return check(Path.of(envModel), "$JLENS_MODEL");
         Path fallback = root.resolve(DEFAULT_MODEL);
         if (Files.isDirectory(fallback)) return check(fallback, DEFAULT_MODEL);
-        if (o.noStartup()) return null;
+        if (optional) return null;
         throw new Options.UsageException("no model: " + DEFAULT_MODEL + " does not exist yet; pass --model DIR"
                 + " (e.g. --model ../shared/fixtures/charlm-tiny) or set JLENS_MODEL");
     }

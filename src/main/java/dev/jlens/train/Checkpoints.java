@@ -268,13 +268,7 @@ final class Checkpoints {
     // ---------------------------------------------------------------- files
 
     static void writeAtomically(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-        try {
-            writeDurably(tmp, bytes);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.jlens.load.AtomicFiles.write(file, bytes);
     }
 
     private static void writeDurably(Path file, byte[] bytes) throws IOException {

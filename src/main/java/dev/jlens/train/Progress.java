@@ -4,11 +4,11 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The training progress display: on a terminal one line that updates in place (step, loss,
- * tokens/s, elapsed, ETA, a bar), elsewhere (logs, pipes, CI) a plain line every
- * {@code logEvery} steps. Evaluations and messages are always whole lines.
+ * A long run's progress display (training steps, experiment batches): on a terminal one line that
+ * updates in place (what is done of how many, a bar, the run's own figures, elapsed, ETA), elsewhere
+ * (logs, pipes, CI) a plain line every {@code logEvery} units. Messages are always whole lines.
  */
-final class Progress {
+public final class Progress {
     private static final long REDRAW_NANOS = 200_000_000L;
     private final PrintStream out;
     private final boolean terminal;
@@ -16,20 +16,38 @@ final class Progress {
     private long lastDraw;
     private int lastLength;
 
-    Progress(PrintStream out, boolean terminal, int logEvery) {
+    /**
+     * @param terminal redraw one line in place (see {@link #stdoutIsTerminal}); otherwise print whole lines
+     * @param logEvery without a terminal, print a line every this many units (and at the end)
+     */
+    public Progress(PrintStream out, boolean terminal, int logEvery) {
         this.out = out;
         this.terminal = terminal;
         this.logEvery = logEvery;
     }
 
     /** Whether standard output is an interactive terminal (and not a dumb one). */
-    static boolean stdoutIsTerminal() {
+    public static boolean stdoutIsTerminal() {
         return System.console() != null && !"dumb".equals(System.getenv("TERM"));
     }
 
-    /** One step done. */
+    /** One training step done. */
     void step(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
-        String line = line(done, total, loss, tokensPerSecond, elapsed, eta);
+        show(done, total, line(done, total, loss, tokensPerSecond, elapsed, eta));
+    }
+
+    /**
+     * {@code done} of {@code total} units: {@code batch 3/10 [#######.................]  30% | DETAIL | 4s elapsed, ETA 9s}.
+     *
+     * @param unit   what is counted ("batch")
+     * @param detail the run's own figures ("12,345 tok/s"), or empty
+     * @param eta    seconds left; NaN or infinite shows "?"
+     */
+    public void update(String unit, int done, int total, String detail, double elapsed, double eta) {
+        show(done, total, line(unit, done, total, detail, elapsed, eta));
+    }
+
+    private void show(int done, int total, String line) {
         if (terminal) {
             long now = System.nanoTime();
             if (now - lastDraw < REDRAW_NANOS && done != total) return;
@@ -44,15 +62,19 @@ final class Progress {
     }
 
     static String line(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
+        return line("step", done, total, String.format(Locale.ROOT, "loss %.4f | %,.0f tok/s", loss, tokensPerSecond), elapsed, eta);
+    }
+
+    static String line(String unit, int done, int total, String detail, double elapsed, double eta) {
         int pct = (int) Math.floor(100.0 * done / total);
         int filled = (int) Math.round(24.0 * done / total);
-        return String.format(Locale.ROOT, "step %,d/%,d %s %3d%% | loss %.4f | %,.0f tok/s | %s elapsed, ETA %s",
-                done, total, "[" + "#".repeat(filled) + ".".repeat(24 - filled) + "]", pct, loss, tokensPerSecond,
-                duration(elapsed), Double.isFinite(eta) ? duration(eta) : "?");
+        return String.format(Locale.ROOT, "%s %,d/%,d %s %3d%% | %s%s elapsed, ETA %s", unit,
+                done, total, "[" + "#".repeat(filled) + ".".repeat(24 - filled) + "]", pct,
+                detail.isEmpty() ? "" : detail + " | ", duration(elapsed), Double.isFinite(eta) ? duration(eta) : "?");
     }
 
     /** A whole line (an evaluation, a checkpoint, a warning), clearing the updating line first. */
-    void message(String text) {
+    public void message(String text) {
         if (terminal && lastLength > 0) {
             out.print("\r" + " ".repeat(lastLength) + "\r");
             lastLength = 0;
@@ -63,7 +85,7 @@ final class Progress {
     }
 
     /** Ends the updating line, if any. */
-    void finish() {
+    public void finish() {
         if (terminal && lastLength > 0) {
             out.println();
             lastLength = 0;
@@ -71,7 +93,7 @@ final class Progress {
         out.flush();
     }
 
-    static String duration(double seconds) {
+    public static String duration(double seconds) {
         long s = Math.round(seconds);
         if (s < 60) return s + "s";
         if (s < 3600) return (s / 60) + "m" + String.format("%02d", s % 60) + "s";

@@ -1,0 +1,236 @@
+package dev.jlens.experiment;
+
+import dev.jlens.load.AtomicFiles;
+import dev.jlens.load.SafeTensors;
+import dev.jlens.train.Progress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.stream.Stream;
+
+/**
+ * One run of a {@link BlockInternalsExperiment} into a folder: takes stock of what is there, checks
+ * the disk, then computes and writes the missing batches, updating the manifest after each.
+ *
+ * <p>Order of writes per batch: the batch file (atomically, {@link SafeTensors#write}), then the
+ * manifest listing it (atomically). A kill between the two leaves a complete file the manifest does
+ * not list; the next run computes it again and replaces it with identical bytes.
+ */
+final class ExperimentRunner {
+    /** Test hook: called after batch {@code b}'s file is written and before the manifest lists it. */
+    interface AfterFile {
+        void written(int batch);
+    }
+
+    static AfterFile afterFileForTests = b -> {};
+
+    private final BlockInternalsExperiment exp;
+    private final Path folder;
+    private final RunOptions options;
+
+    ExperimentRunner(BlockInternalsExperiment exp, Path folder, RunOptions options) {
+        this.exp = exp;
+        this.folder = folder;
+        this.options = options;
+    }
+
+    void run() {
+        Manifest plan = exp.plan();
+        Manifest manifest = takeStock(plan);
+        Set<Integer> done = new HashSet<>();
+        for (Manifest.Batch b : manifest.batches()) done.add(b.index());
+        long toWrite = 0;
+        for (int b = 0; b < exp.batchCount(); b++) if (!done.contains(b)) toWrite += exp.expectedBatchBytes(b);
+        toWrite += 4096;   // the manifest
+        long free = freeBytes();
+        var out = options.out();
+        out.println(exp);
+        out.println("results: " + folder.toAbsolutePath() + " · about " + BlockInternalsExperiment.bytes(plan.expectedBytes())
+                + " in all" + (done.isEmpty() ? "" : ", " + done.size() + " of " + exp.batchCount() + " batches already there")
+                + " · " + BlockInternalsExperiment.bytes(toWrite) + " to write · " + BlockInternalsExperiment.bytes(free) + " free on its disk");
+        if (toWrite > free) {
+            throw new ResultsFolderException(folder, ResultsFolderException.Problem.NO_SPACE,
+                    "the run would write about " + BlockInternalsExperiment.bytes(toWrite) + " but the disk has only "
+                            + BlockInternalsExperiment.bytes(free) + " free; nothing was written",
+                    "free some space, choose a folder on another disk, or save less (--positions last, fewer --components or blocks)");
+        }
+        if (done.size() == exp.batchCount()) {
+            out.println("all " + exp.batchCount() + " batches are already there (checked against the manifest): nothing to do");
+            return;
+        }
+        createFolder();
+        removeLeftovers(manifest);
+        manifest.write(folder);
+        runBatches(manifest, done);
+    }
+
+    private void runBatches(Manifest manifest, Set<Integer> done) {
+        int total = exp.batchCount(), remaining = total - done.size();
+        Progress progress = new Progress(options.out(), options.terminal(), Math.max(1, remaining / 20));
+        long started = System.nanoTime();
+        long tokens = 0;
+        int finishedNow = 0;
+        try {
+            for (int b = 0; b < total; b++) {
+                if (done.contains(b)) continue;
+                if (Thread.interrupted()) {
+                    throw new CancellationException("stopped after " + (done.size()) + " of " + total
+                            + " batches; run again with the same settings to resume");
+                }
+                Manifest.Batch written = writeBatch(b);
+                afterFileForTests.written(b);
+                manifest = manifest.withBatch(written);
+                manifest.write(folder);
+                done.add(b);
+                finishedNow++;
+                tokens += (long) written.samples() * exp.dataset().samples().length();
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                double eta = elapsed / finishedNow * (remaining - finishedNow);
+                progress.update("batch", done.size(), total, String.format("%,.0f tok/s", tokens / Math.max(elapsed, 1e-9)), elapsed, eta);
+            }
+        } finally {
+            progress.finish();
+        }
+        double elapsed = (System.nanoTime() - started) / 1e9;
+        long bytes = manifest.batches().stream().mapToLong(Manifest.Batch::bytes).sum();
+        options.out().println("done: " + total + " batches, " + BlockInternalsExperiment.bytes(bytes) + " in "
+                + folder.toAbsolutePath() + " (" + Progress.duration(elapsed) + ")");
+    }
+
+    private Manifest.Batch writeBatch(int b) {
+        BlockInternalsExperiment.Computed c = exp.computeBatch(b);
+        String name = Manifest.batchFileName(b);
+        Path file = folder.resolve(name);
+        try {
+            SafeTensors.write(file, c.tensors(), Map.of("format", Manifest.FORMAT, "batch", Integer.toString(b),
+                    "first_sample", Integer.toString(b * exp.batchSize())));
+        } finally {
+            c.cache().close();
+        }
+        try {
+            return new Manifest.Batch(b, name, b * exp.batchSize(), exp.samplesIn(b), Files.size(file), Fingerprints.file(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read back " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- the folder as found
+
+    /**
+     * The manifest to continue from: the folder's own when it is this experiment's and every batch it
+     * lists checks out, a fresh plan when the folder is new or empty (or {@code --force} is given).
+     */
+    private Manifest takeStock(Manifest plan) {
+        if (!Files.exists(folder)) return plan;
+        if (!Files.isDirectory(folder)) {
+            throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
+                    "is a file, not a folder", "choose a folder for the results");
+        }
+        Optional<Manifest> existing;
+        try {
+            existing = Manifest.readIfPresent(folder);
+        } catch (ResultsFolderException e) {
+            if (!options.force()) throw e;
+            return startOver(plan, "its manifest is unreadable");
+        }
+        if (existing.isEmpty()) {
+            List<String> others = listing().stream().filter(n -> !AtomicFiles.isLeftoverTemporary(n)).toList();
+            if (others.isEmpty()) return plan;
+            if (!options.force()) {
+                throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
+                        "holds " + others.size() + " file" + (others.size() == 1 ? "" : "s") + " (" + String.join(", ", others.subList(0, Math.min(3, others.size())))
+                                + (others.size() > 3 ? ", …" : "") + ") but no " + Manifest.FILE_NAME + ", so it is not a results folder",
+                        "choose an empty or new folder, or pass --force to delete jlens's batch files there and start again");
+            }
+            return startOver(plan, "it had no manifest");
+        }
+        Manifest m = existing.get();
+        Optional<String> difference = m.differenceFrom(plan);
+        if (difference.isPresent()) {
+            if (!options.force()) {
+                throw new ResultsFolderException(folder, ResultsFolderException.Problem.MISMATCH, difference.get(),
+                        "choose another folder for this run, or pass --force to replace those results");
+            }
+            return startOver(plan, difference.get());
+        }
+        List<Manifest.Batch> kept = new ArrayList<>();
+        for (Manifest.Batch b : m.batches()) {
+            if (!Files.exists(folder.resolve(b.file()))) {
+                options.out().println("batch " + b.index() + " (" + b.file() + ") is missing: it will be computed again");
+                continue;
+            }
+            try {
+                BlockInternalsResults.verify(folder, b);
+            } catch (ResultsFolderException e) {
+                if (!options.force()) throw e;
+                return startOver(plan, e.getMessage());
+            }
+            kept.add(b);
+        }
+        return plan.withBatches(kept);
+    }
+
+    private Manifest startOver(Manifest plan, String why) {
+        options.out().println("--force: deleting the results in " + folder + " (" + why + ")");
+        for (String name : listing()) {
+            if (Manifest.isBatchFileName(name) || name.equals(Manifest.FILE_NAME) || AtomicFiles.isLeftoverTemporary(name)) {
+                delete(folder.resolve(name));
+            }
+        }
+        return plan;
+    }
+
+    /** Temporary files of writes a kill cut short, and batch files the manifest does not list (they are computed again). */
+    private void removeLeftovers(Manifest m) {
+        Set<String> listed = new HashSet<>();
+        for (Manifest.Batch b : m.batches()) listed.add(b.file());
+        for (String name : listing()) {
+            if (AtomicFiles.isLeftoverTemporary(name) || (Manifest.isBatchFileName(name) && !listed.contains(name))) {
+                delete(folder.resolve(name));
+            }
+        }
+    }
+
+    private List<String> listing() {
+        try (Stream<Path> s = Files.list(folder)) {
+            List<String> names = new ArrayList<>();
+            s.forEach(p -> names.add(p.getFileName().toString()));
+            names.sort(String::compareTo);
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void createFolder() {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the results folder " + folder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private long freeBytes() {
+        try {
+            return options.freeSpace().usableBytes(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot tell how much space the disk under " + folder + " has: " + e.getMessage(), e);
+        }
+    }
+
+    private static void delete(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
+        }
+    }
+}

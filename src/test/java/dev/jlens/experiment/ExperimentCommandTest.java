@@ -1,0 +1,112 @@
+package dev.jlens.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jlens.data.Split;
+import dev.jlens.testing.Shared;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code jlens experiment block-internals} as a user types it: options, defaults, refusals, exit status. */
+class ExperimentCommandTest {
+    @TempDir
+    Path tmp;
+    private String out = "", err = "";
+
+    private int run(FreeSpace free, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        int status = ExperimentCommand.run(args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8), null, tmp, free, false);
+        out = o.toString(StandardCharsets.UTF_8);
+        err = e.toString(StandardCharsets.UTF_8);
+        return status;
+    }
+
+    private int run(String... args) {
+        return run(FreeSpace.fixed(Long.MAX_VALUE), args);
+    }
+
+    @Test
+    void optionsAndDefaults() {
+        var p = ExperimentCommand.parse(new String[] {"block-internals", "--data", "in.txt", "--out", "r", "--block", "0,2",
+                "--split=train", "--components", "z,ffwd_output", "--positions", "last", "--batch-size", "1_000", "--force"});
+        assertEquals(List.of(0, 2), p.blocks());
+        assertEquals(Split.TRAIN, p.split());
+        assertEquals(List.of(Component.Z, Component.MLP_OUT), p.components());
+        assertEquals(Positions.LAST, p.positions());
+        assertEquals(1000, p.batchSize());
+        assertTrue(p.force());
+        var defaults = ExperimentCommand.parse(new String[] {"block-internals", "--data", "in.txt", "--out", "r", "--block", "1"});
+        assertEquals(null, defaults.split());      // val, filled in with the model
+        assertEquals(null, defaults.components());  // all
+    }
+
+    @Test
+    void helpAndBadCommandLines() {
+        assertEquals(0, run("block-internals", "--help"));
+        assertTrue(out.contains("usage: jlens experiment block-internals") && out.contains("--dry-run"), out);
+        assertEquals(0, run("--help"));
+        assertEquals(2, run());
+        assertTrue(err.contains("name the experiment"), err);
+        assertEquals(2, run("block-internal", "--data", "x"));
+        assertTrue(err.contains("unknown experiment 'block-internal'"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r"));
+        assertTrue(err.contains("--block is required"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "one"));
+        assertTrue(err.contains("block numbers"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--split", "test"));
+        assertTrue(err.contains("train, val or all"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--samples", "substrings", "--stride", "3"));
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--bogus", "3"));
+        assertTrue(err.contains("unknown option --bogus"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1"));   // no model in tmp, no $JLENS_MODEL
+        assertTrue(err.contains("no model"), err);
+    }
+
+    @Test
+    void aRunFromTheShellThenItsRefusals() throws Exception {
+        String model = Shared.file("fixtures/charlm-tiny").toString();
+        Path text = Files.writeString(tmp.resolve("text.txt"), "First Citizen:\nBefore we proceed any further, hear me speak.\n".repeat(4));
+        Path results = tmp.resolve("results");
+        String[] base = {"block-internals", "--model", model, "--data", text.toString(), "--out", results.toString(),
+                "--length", "8", "--split", "all", "--batch-size", "7"};
+
+        assertEquals(0, run(concat(base, "--block", "0", "--dry-run")));
+        assertTrue(out.contains("would write about") && !Files.exists(results), out);
+
+        assertEquals(1, run(FreeSpace.fixed(1000), concat(base, "--block", "0")));
+        assertTrue(err.contains("the disk has only 1.0 kB free"), err);
+        assertFalse(Files.exists(results));
+
+        assertEquals(0, run(concat(base, "--block", "0")));
+        assertTrue(out.contains("done: 5 batches"), out + "\n---\n" + err);
+        var r = BlockInternalsResults.open(results).verify();
+        assertEquals((text.toFile().length() / 8) * 8, r.rowCount());
+
+        assertEquals(0, run(concat(base, "--block", "0")));
+        assertTrue(out.contains("nothing to do"), out);
+
+        assertEquals(1, run(concat(base, "--block", "1")));
+        assertTrue(err.contains("it holds block 0, not block 1") && err.contains("--force"), err);
+        assertEquals(0, run(concat(base, "--block", "1", "--force")));
+        assertEquals(List.of(1), BlockInternalsResults.open(results).manifest().blocks());
+
+        assertEquals(1, run("block-internals", "--model", model, "--data", tmp.resolve("nope.txt").toString(),
+                "--out", results.toString(), "--block", "0"));
+        assertTrue(err.contains("no corpus at"), err);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
