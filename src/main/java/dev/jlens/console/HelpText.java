@@ -50,6 +50,8 @@ final class HelpText {
                 "runWithHooks(\"ROMEO:\", hook(\"blocks.0.hook_resid_post\", (a, h) -> a.mul(0)))");
         helper("runWithHooks", "runWithHooks(prompt, hooks…)", "logits of a run with hooks", "runWithHooks(\"ROMEO:\", hook(…))");
         helper("load", "load(path)", "load another model and bind the helpers to it", "model = load(\"../shared/fixtures/gpt2-tiny\")");
+        helper("train", "train(options)", "train a char-level model (./jlens train's options; train(\"--help\") lists them)",
+                "m = train(\"--data tinyshakespeare --out runs/tiny --steps 500\")");
         helper("use", "use(model)", "bind the helpers to a model you hold", "use(otherModel)");
         helper("println", "println(x)", "print a value as the console shows it", "println(cache(\"embed\"))");
         helper("lastError", "lastError()", "the full stack trace of the last error", "lastError()");

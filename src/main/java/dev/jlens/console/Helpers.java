@@ -88,6 +88,47 @@ public final class Helpers {
         return Shown.mark(m);
     }
 
+    /**
+     * Trains a char-level model with {@code ./jlens train}'s options, e.g.
+     * {@code m = train("--data tinyshakespeare --out runs/tiny --steps 500")}; {@code train("--help")} lists them.
+     * Ctrl-C stops at a checkpoint ({@code --resume} continues). Returns the model; {@code use(m)} binds the helpers to it.
+     */
+    public static HookedTransformer train(String options) {
+        String[] args = options.isBlank() ? new String[0] : options.trim().split("\\s+");
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            out().print(dev.jlens.train.TrainCommand.usage());
+            return null;
+        }
+        var trainer = new dev.jlens.train.Trainer(dev.jlens.train.TrainCommand.parse(args), out(), false);
+        // Stopped through the trainer, not the thread: it finishes its step and writes a checkpoint first.
+        var task = new java.util.concurrent.FutureTask<>(trainer::run);
+        Thread worker = new Thread(task, "jlens-train");
+        worker.setDaemon(true);
+        worker.start();
+        try {
+            return Shown.mark(awaitTraining(task).model());
+        } catch (InterruptedException | ThreadDeath stop) {
+            trainer.stop();
+            out().println("stopping at the end of this step…");
+            try {
+                awaitTraining(task);
+            } catch (InterruptedException again) {
+                Thread.currentThread().interrupt();
+            }
+            throw new java.util.concurrent.CancellationException("training stopped; continue with --resume");
+        }
+    }
+
+    private static dev.jlens.train.TrainResult awaitTraining(java.util.concurrent.FutureTask<dev.jlens.train.TrainResult> task)
+            throws InterruptedException {
+        try {
+            return task.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** Binds the helpers to a model you built or loaded yourself. */
     public static HookedTransformer use(HookedTransformer m) {
         binding().use(m, m.cfg().modelName());

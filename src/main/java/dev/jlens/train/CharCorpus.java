@@ -128,14 +128,26 @@ public final class CharCorpus {
 
     /** {@code rows} random windows of the split, drawn from {@code random}. */
     Batch sample(boolean validation, int rows, int ctx, SplittableRandom random) {
+        return sample(validation, rows, ctx, random, 0);
+    }
+
+    /**
+     * As {@link #sample(boolean, int, int, SplittableRandom)}, but each row is, with probability
+     * {@code repeats}, a passage of {@code ceil((ctx + 1) / 2)} characters followed by itself (x and y
+     * cut from that sequence as from the text). With {@code repeats = 0} the draws, and so the batches,
+     * are exactly those of plain sampling.
+     */
+    Batch sample(boolean validation, int rows, int ctx, SplittableRandom random, double repeats) {
         int[] data = validation ? val : train;
         long[][] x = new long[rows][ctx];
         int[][] y = new int[rows][ctx];
+        int half = (ctx + 2) / 2;
         for (int b = 0; b < rows; b++) {
+            boolean repeated = repeats > 0 && random.nextDouble() < repeats;
             int off = random.nextInt(data.length - ctx);
             for (int t = 0; t < ctx; t++) {
-                x[b][t] = data[off + t];
-                y[b][t] = data[off + t + 1];
+                x[b][t] = data[off + (repeated ? t % half : t)];
+                y[b][t] = data[off + (repeated ? (t + 1) % half : t + 1)];
             }
         }
         return new Batch(x, y);

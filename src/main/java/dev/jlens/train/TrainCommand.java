@@ -30,13 +30,14 @@ public final class TrainCommand {
     private static final Map<String, Option> OPTIONS = new LinkedHashMap<>();
 
     /** A parsed command line: the run's config, and the process's thread count (null: ND4J's default). */
-    record Parsed(TrainConfig config, Integer threads, boolean dropResumeState) {}
+    record Parsed(TrainConfig config, Integer threads, boolean dropResumeState, String samplePrompt) {}
 
     /** What options write into while parsing. */
     private static final class Target {
         final TrainConfig.Builder builder = TrainConfig.builder();
         Integer threads;
         boolean dropResumeState;
+        String samplePrompt;
     }
 
     private static void opt(String name, String arg, String help, BiConsumer<TrainConfig.Builder, String> set) {
@@ -72,8 +73,24 @@ public final class TrainCommand {
         OPTIONS.put("--drop-resume-state", new Option("--drop-resume-state", null,
                 "when the last step is done, delete DIR/resume (optimizer state): the folder to ship (the run cannot be extended exactly)",
                 (t, v) -> t.dropResumeState = true));
+        OPTIONS.put("--sample-prompt", new Option("--sample-prompt", "TEXT",
+                "the model card (DIR/README.md, written when the run completes) shows a sample generated from TEXT  [the vocabulary's first character]",
+                (t, v) -> t.samplePrompt = v));
+        opt("--repeats", "P", "fraction of training windows that are a passage followed by itself (teaches copying; validation stays plain)  [0]",
+                (b, v) -> b.repeats(number("--repeats", v)));
         opt("--no-layer-norm", null, "attention-only model without LayerNorms", (b, v) -> b.layerNorm(false));
         opt("--resume", null, "continue the run in --out from its newest checkpoint", (b, v) -> b.resume(true));
+    }
+
+    /** The model card; a run whose card cannot be written has still succeeded, so this only warns. */
+    private static void writeCard(TrainResult r, String samplePrompt, PrintStream out, PrintStream err) {
+        try {
+            // Without a prompt, the lecture's own choice: generation from token 0 (the newline in TinyShakespeare).
+            String prompt = samplePrompt != null ? samplePrompt : r.model().tokenizer().tokenString(0);
+            out.println("model card: " + ModelCard.write(r.out(), prompt));
+        } catch (RuntimeException e) {
+            err.println("jlens train: the model is saved, but its card (README.md) was not written: " + e.getMessage());
+        }
     }
 
     public static void main(String[] args) {
@@ -114,6 +131,7 @@ public final class TrainCommand {
                 Checkpoints.deleteTree(r.out().resolve("resume"));
                 out.println("deleted " + r.out().resolve("resume") + " (--drop-resume-state): " + r.out() + " holds the model only");
             }
+            if (r.completed() && r.out() != null) writeCard(r, parsed.samplePrompt(), out, err);
             return r.completed() ? 0 : 130;
         } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             err.println("jlens train: " + e.getMessage());
@@ -139,7 +157,8 @@ public final class TrainCommand {
         }
     }
 
-    static TrainConfig parse(String[] args) {
+    /** The run that these options describe (as the shell would pass them); {@code --help} is an error here. */
+    public static TrainConfig parse(String[] args) {
         return parseCommand(args).config();
     }
 
@@ -172,7 +191,7 @@ public final class TrainCommand {
         }
         if (!seen.contains("--data")) throw new IllegalArgumentException("--data is required (a text file, or tinyshakespeare)");
         if (!seen.contains("--out")) throw new IllegalArgumentException("--out is required (the folder for checkpoints)");
-        return new Parsed(target.builder.build(), target.threads, target.dropResumeState);
+        return new Parsed(target.builder.build(), target.threads, target.dropResumeState, target.samplePrompt);
     }
 
     private static String closest(String name) {
@@ -227,7 +246,8 @@ public final class TrainCommand {
         }
     }
 
-    static String usage() {
+    /** The options, as {@code jlens train --help} prints them. */
+    public static String usage() {
         StringBuilder sb = new StringBuilder("""
                 usage: jlens train --data FILE|tinyshakespeare --out DIR [options]
 

@@ -39,6 +39,9 @@ import java.util.Map;
  * @param logEvery        progress line every this many steps when not on a terminal
  * @param seed            seeds initialisation, batch sampling and dropout
  * @param layerNorm       whether an attention-only model has LayerNorms (a GPT always has)
+ * @param repeats         the fraction of training windows made of a passage followed by itself (0: plain text):
+ *                        copying from context then pays at every position, which small attention-only models
+ *                        otherwise rarely find worth learning on char-level text (validation windows stay plain)
  * @param resume          continue from the newest checkpoint in {@code out}
  */
 public record TrainConfig(
@@ -46,11 +49,12 @@ public record TrainConfig(
         int layers, int dModel, int heads, int ctx, int batch, int steps,
         double lr, double minLr, int warmup, double dropout, double weightDecay, double beta1, double beta2,
         double gradClip, int evalEvery, int evalBatches, int checkpointEvery, int logEvery, long seed,
-        boolean layerNorm, boolean resume) {
+        boolean layerNorm, double repeats, boolean resume) {
 
     public TrainConfig {
         List<String> problems = problems(kind, layers, dModel, heads, ctx, batch, steps, lr, minLr, warmup, dropout,
                 weightDecay, beta1, beta2, gradClip, evalEvery, evalBatches, checkpointEvery, logEvery);
+        if (!(repeats >= 0 && repeats <= 1)) problems.add("repeats must be a fraction in [0, 1], got " + repeats);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("the training configuration does not fit:\n  " + String.join("\n  ", problems));
         }
@@ -145,6 +149,7 @@ public record TrainConfig(
         b.seed = seed;
         b.layerNorm = layerNorm;
         b.resume = resume;
+        b.repeats = repeats;
         return b;
     }
 
@@ -171,6 +176,7 @@ public record TrainConfig(
         m.put("checkpoint_every", checkpointEvery);
         m.put("seed", seed);
         m.put("layer_norm", hasLayerNorm());
+        m.put("repeats", repeats);
         return m;
     }
 
@@ -186,6 +192,7 @@ public record TrainConfig(
         private int evalEvery = 250, evalBatches = 20, checkpointEvery = 0, logEvery = 0;
         private long seed = 1337;
         private boolean layerNorm = true, resume;
+        private double repeats;
 
         public Builder data(Path v) { data = v; return this; }
         public Builder data(String v) { return data(Path.of(v)); }
@@ -217,6 +224,7 @@ public record TrainConfig(
         public Builder seed(long v) { seed = v; return this; }
         public Builder layerNorm(boolean v) { layerNorm = v; return this; }
         public Builder resume(boolean v) { resume = v; return this; }
+        public Builder repeats(double v) { repeats = v; return this; }
 
         public TrainConfig build() {
             double min = Double.isNaN(minLr) ? lr / 10 : minLr;
@@ -224,7 +232,7 @@ public record TrainConfig(
             int log = logEvery > 0 ? logEvery : Math.max(10, steps / 100);
             int warm = warmup >= 0 ? warmup : Math.min(100, Math.max(0, steps / 10));
             return new TrainConfig(data, out, kind, layers, dModel, heads, ctx, batch, steps, lr, min, warm, dropout,
-                    weightDecay, beta1, beta2, gradClip, evalEvery, evalBatches, ckpt, log, seed, layerNorm, resume);
+                    weightDecay, beta1, beta2, gradClip, evalEvery, evalBatches, ckpt, log, seed, layerNorm, repeats, resume);
         }
     }
 }

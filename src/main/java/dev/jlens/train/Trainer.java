@@ -179,7 +179,8 @@ public final class Trainer {
         log.message(String.format(Locale.ROOT, "data %s: %,d characters (%,d train / %,d val); batch %d × %d tokens, %,d steps,"
                         + " lr %.2g → %.2g (warmup %d, cosine), dropout %.2f, weight decay %.2g, clip %.2g, seed %d",
                 corpus.source(), corpus.trainLength() + corpus.valLength(), corpus.trainLength(), corpus.valLength(), c.batch(),
-                c.ctx(), c.steps(), c.lr(), c.minLr(), c.warmup(), c.dropout(), c.weightDecay(), c.gradClip(), c.seed()));
+                c.ctx(), c.steps(), c.lr(), c.minLr(), c.warmup(), c.dropout(), c.weightDecay(), c.gradClip(), c.seed())
+                + (c.repeats() > 0 ? String.format(Locale.ROOT, "; %.0f%% of training windows a passage followed by itself", 100 * c.repeats()) : ""));
         if (snap != null) log.message("resumed from " + snap.path() + " at step " + start);
         if (start >= c.steps()) log.message("the run already has " + start + " of " + c.steps() + " steps: nothing to do");
 
@@ -191,7 +192,7 @@ public final class Trainer {
         double lossEma = Double.NaN;
         while (step < c.steps()) {
             long t0 = System.nanoTime();
-            CharCorpus.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step));
+            CharCorpus.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step), c.repeats());
             double loss = bp.step(batch, Rng.key(c.seed(), Rng.DROPOUT, step));
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("the loss became " + loss + " at step " + (step + 1) + ": training diverged;"

@@ -191,4 +191,22 @@ class HelpersTest {
         assertThrows(IllegalArgumentException.class, () -> Helpers.maxAbsDiff(a, model.W_pos()));
         assertThrows(AssertionError.class, () -> Helpers.check(false, "boom"));
     }
+
+    @Test
+    void trainTakesTheShellsOptionsAndReturnsAModelThatLoadsFromItsFolder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path data = tmp.resolve("text.txt");
+        java.nio.file.Files.writeString(data, "to be or not to be, that is the question\n".repeat(40));
+        java.nio.file.Path out = tmp.resolve("run");
+        HookedTransformer trained = Helpers.train("--data " + data + " --out " + out
+                + " --layers 1 --d-model 16 --heads 2 --ctx 16 --batch 4 --steps 3 --eval-every 3 --eval-batches 1");
+        assertEquals(1, trained.cfg().nLayers());
+        assertTrue(printed().contains("step 3: train loss"), printed());
+        INDArray again = HookedTransformer.fromPretrained(out.toString()).forward("to be");
+        assertTrue(again.equalsWithEps(trained.forward("to be"), 1e-5f), "the returned model is the one saved in --out");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Helpers.train("--out " + out));
+        assertTrue(bad.getMessage().contains("--data"), bad.getMessage());
+        assertEquals(null, Helpers.train("--help"));
+        assertTrue(printed().contains("usage: jlens train"), printed());
+    }
 }

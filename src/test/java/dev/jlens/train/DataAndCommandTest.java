@@ -30,6 +30,26 @@ class DataAndCommandTest {
     }
 
     @Test
+    void repeatedWindowsAreAPassageFollowedByItselfAndZeroRepeatsChangesNothing() {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 400; i++) text.append((char) ('a' + (i * 7 + i / 26) % 26));
+        CharCorpus c = CharCorpus.of(text.toString(), "letters");
+        CharCorpus.Batch plain = c.sample(false, 8, 9, new java.util.SplittableRandom(5));
+        CharCorpus.Batch zero = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 0);
+        assertTrue(java.util.Arrays.deepEquals(plain.x(), zero.x()) && java.util.Arrays.deepEquals(plain.y(), zero.y()));
+        CharCorpus.Batch all = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 1);
+        for (int b = 0; b < 8; b++) {
+            // ctx 9: the sequence x0..x8,y8 has 10 characters = a 5-character passage twice.
+            for (int t = 0; t < 4; t++) assertEquals(all.x()[b][t], all.x()[b][t + 5], "row " + b);
+            for (int t = 0; t < 8; t++) assertEquals(all.x()[b][t + 1], all.y()[b][t], "y is x shifted by one");
+            assertEquals(all.x()[b][4], all.y()[b][8], "the last target ends the second copy");
+            assertTrue(text.indexOf(c.tokenizer().decode(java.util.Arrays.stream(all.x()[b]).limit(5).mapToInt(v -> (int) v).toArray())) >= 0,
+                    "the passage comes from the text");
+        }
+        assertThrows(IllegalArgumentException.class, () -> TrainCommand.parse(new String[] {"--data", "x", "--out", "y", "--repeats", "1.5"}));
+    }
+
+    @Test
     void aPresentCacheFileIsUsedWithoutTheNetwork(@TempDir Path tmp) throws Exception {
         Path cached = tmp.resolve("input.txt");
         Files.writeString(cached, "cached text");
@@ -120,6 +140,41 @@ class DataAndCommandTest {
         HookedTransformer m = HookedTransformer.fromPretrained(out.toString());
         assertEquals(1, m.cfg().nLayers());
         assertEquals(5, Files.readAllLines(out.resolve("loss.csv")).size(), "header + 4 steps");
+    }
+
+    @Test
+    void aCompletedRunWritesAModelCardWhoseCommandTrainsTheSameRun(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("tiny.txt");
+        Files.writeString(data, TrainerTest.TEXT);
+        Path out = tmp.resolve("run");
+        assertEquals(0, run("--data", data.toString(), "--out", out.toString(), "--kind", "attn-only", "--layers", "2", "--d-model", "16",
+                "--heads", "2", "--ctx", "16", "--batch", "4", "--steps", "4", "--lr", "3e-3", "--min-lr", "2e-4", "--eval-every", "2",
+                "--eval-batches", "1", "--seed", "7", "--no-layer-norm", "--repeats", "0.3", "--sample-prompt", "the"));
+        String card = Files.readString(out.resolve("README.md"));
+        assertTrue(lastOut.contains("model card: " + out.resolve("README.md")), lastOut);
+        // The card's command, parsed as the shell would, gives the run's own hyperparameters.
+        String command = card.substring(card.indexOf("```bash\n") + 8, card.indexOf("\n```", card.indexOf("```bash")));
+        String[] args = command.replace("\\\n", " ").replace("./jlens train", "").trim().split("\\s+");
+        TrainConfig again = TrainCommand.parse(args);
+        TrainConfig original = TrainCommand.parse(new String[] {"--data", data.toString(), "--out", out.toString(), "--kind", "attn-only",
+                "--layers", "2", "--d-model", "16", "--heads", "2", "--ctx", "16", "--batch", "4", "--steps", "4", "--lr", "3e-3",
+                "--min-lr", "2e-4", "--eval-every", "2", "--eval-batches", "1", "--seed", "7", "--no-layer-norm", "--repeats", "0.3"});
+        assertEquals(original.hyperparameters(), again.hyperparameters());
+        assertTrue(card.contains("2 layers of attention only (no LayerNorm)"), card);
+        assertTrue(card.contains("generate(\"the\", 500, 1337)"), card);
+        assertTrue(card.contains("best induction head | L"), card);
+    }
+
+    @Test
+    void theCardsBestValidationLossIsTheSmallestEstimateInTheLossCurve(@TempDir Path tmp) throws Exception {
+        Path csv = tmp.resolve("loss.csv");
+        Files.writeString(csv, "step,lr,loss,grad_norm,tokens,elapsed_s,tokens_per_s,eval_train_loss,eval_val_loss\n"
+                + "1,0.001,3.0,1,10,1,10,,\n2,0.001,2.5,1,20,2,10,2.4,2.6\n3,0.001,2.0,1,30,3,10,,\n"
+                + "4,0.001,1.9,1,40,4,10,1.8,2.1\n6,0.001,1.7,1,60,6,10,1.6,2.2\n");
+        assertEquals(new ModelCard.BestEval(4, 2.1), ModelCard.bestEval(csv));
+        assertEquals(null, ModelCard.bestEval(tmp.resolve("absent.csv")));
+        assertEquals("1h01m05s", ModelCard.duration(3665));
+        assertEquals("0m59s", ModelCard.duration(59.4));
     }
 
     @Test
