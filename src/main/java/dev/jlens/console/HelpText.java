@@ -32,6 +32,9 @@ final class HelpText {
                 "generate(\"ROMEO:\", 200, 1337)");
         helper("logitLens", "logitLens(prompt)", "each layer's top token and probability per position (last row = the model's prediction)",
                 "logitLens(\"ROMEO:\")");
+        helper("savedActivations", "savedActivations(folder, hook)",
+                "a block-internals results folder (--positions last) at one hook, for the three below",
+                "var acts = savedActivations(\"results/s10\", \"blocks.3.hook_mlp_out\")");
         helper("similarStrings", "similarStrings(acts, prompt, k[, EUCLIDEAN])",
                 "the k corpus strings whose saved activations are nearest the prompt's (cosine by default)",
                 "similarStrings(acts, \"ROMEO: Wha\", 10)");

@@ -10,6 +10,7 @@ import dev.jlens.analysis.SimilarStrings;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.compute.Metric;
 import dev.jlens.console.ArgKind.Completes;
+import dev.jlens.experiment.SavedSamples;
 import dev.jlens.model.Hook;
 import dev.jlens.model.HookFn;
 import dev.jlens.model.HookedTransformer;
@@ -346,6 +347,17 @@ public final class Helpers {
     public static final Metric COSINE = Metric.COSINE;
     /** Nearness by distance. */
     public static final Metric EUCLIDEAN = Metric.EUCLIDEAN;
+
+    /**
+     * A block-internals results folder (saved with {@code --positions last}) at one hook, ready for
+     * {@code similarStrings}, {@code nextTokenSweep} and {@code clusters}: {@code savedActivations("results/s10", "blocks.3.hook_mlp_out")}.
+     */
+    public static SampleActivations savedActivations(@Completes(ArgKind.PATH) String folder, @Completes(ArgKind.HOOK) String hook) {
+        HookedTransformer m = model();
+        SampleActivations acts = Work.cancellable("savedActivations", () -> SavedSamples.open(Path.of(folder), hook, m));
+        out().println(acts);
+        return Shown.mark(acts);
+    }
 
     /** The k corpus strings whose activations are most like the prompt's, by cosine similarity; prints a table. */
     public static SimilarStrings similarStrings(SampleActivations acts, String prompt, int k) {
