@@ -139,12 +139,7 @@ public final class Gemm {
         float[] b = bias == null ? null : toHeap(bias);
         // xᵀ in panels of PT rows of x: xp[p][kk·PT + r] = x[p·PT + r, kk], zero past m.
         int panels = (m + PT - 1) / PT;
-        float[] xp = Scratch.of(0).floats(Scratch.IN_B, panels * k * PT);
-        Arrays.fill(xp, 0, panels * k * PT, 0f);
-        for (int i = 0; i < m; i++) {
-            int base = (i / PT) * k * PT + i % PT;
-            for (int kk = 0, src = i * k; kk < k; kk++) xp[base + kk * PT] = a[src + kk];
-        }
+        float[] xp = packTransposed(a, m, k, Scratch.of(0).floats(Scratch.IN_B, panels * k * PT));
         FloatBuffer wtBuf = floats(wt);
         FloatBuffer outBuf = floats(out);
         int tasks = (n + NB - 1) / NB;
@@ -172,6 +167,20 @@ public final class Gemm {
             }
             for (int i = 0; i < m; i++) outBuf.put((int) (out.offset() + (long) i * n + n0), c, i * NB, rows);
         });
+    }
+
+    /**
+     * {@code x [m, k]} (row-major in {@code a}) transposed into panels of PT rows of x, the right-hand
+     * operand of {@link #micro8x3}: {@code xp[p·k·PT + kk·PT + r] = x[p·PT + r, kk]}, zero past row m.
+     */
+    static float[] packTransposed(float[] a, int m, int k, float[] xp) {
+        int panels = (m + PT - 1) / PT;
+        Arrays.fill(xp, 0, panels * k * PT, 0f);
+        for (int i = 0; i < m; i++) {
+            int base = (i / PT) * k * PT + i % PT;
+            for (int kk = 0, src = i * k; kk < k; kk++) xp[base + kk * PT] = a[src + kk];
+        }
+        return xp;
     }
 
     /** Width of the panels of {@code xᵀ} in {@link #linearTransposed}: three vectors. */
