@@ -3,7 +3,6 @@ package dev.jlens.compute;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -56,39 +55,39 @@ public final class Gemm {
         if (!isRowMajor(w)) throw new IllegalArgumentException("w must be a row-major [k, n] array");
         float[] a = toHeap(x, Scratch.IN_A);
         float[] b = bias == null ? null : toHeap(bias);
-        Object wMem = OffHeap.memory(w);
+        FloatBuffer wBuf = floats(w);
         FloatBuffer outBuf = floats(out);
         int chunk = chunkColumns(n);
         int tasks = (n + chunk - 1) / chunk;
         Parallel.forEach(tasks, (t, worker) -> {
-            int j0 = t * chunk, cols = Math.min(chunk, n - j0), panels = (cols + PT - 1) / PT;
+            int j0 = t * chunk, cols = Math.min(chunk, n - j0), panels = (cols + PT - 1) / PT, ldb = panels * PT;
             Scratch s = Scratch.of(worker);
             float[] c = s.staging(m * chunk);
-            float[] packed = s.packed(KC * chunk);
+            float[] block = s.packed(KC * ldb);
             float[] bRow = s.bias(chunk);
             Arrays.fill(bRow, 0, chunk, 0f);
             if (b != null) System.arraycopy(b, j0, bRow, 0, cols);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packBlock(wMem, n, k0, kc, j0, cols, packed);
+                copyBlock(wBuf, w.offset(), n, k0, kc, j0, cols, ldb, block);
                 boolean first = k0 == 0;
                 // Rows in blocks of MC so that their part of x and of the output stay in this core's cache
-                // while every panel of the packed block passes over them.
+                // while every panel of the block passes over them.
                 for (int i0 = 0; i0 < m; i0 += MC) {
                     int i1 = Math.min(m, i0 + MC);
                     for (int q = 0; q < panels; q++) {
-                        int pOff = q * kc * PT, cCol = q * PT;
+                        int cCol = q * PT;
                         int i = i0;
                         for (; i + 8 <= i1; i += 8) {
-                            micro8x3(a, i * k + k0, k, packed, pOff, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro8x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     first ? 0 : chunk, c, i * chunk + cCol, chunk);
                         }
                         for (; i + 4 <= i1; i += 4) {
-                            micro4x3(a, i * k + k0, k, packed, pOff, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro4x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     first ? 0 : chunk, c, i * chunk + cCol, chunk);
                         }
                         for (; i < i1; i++) {
-                            micro1x3(a, i * k + k0, k, packed, pOff, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro1x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     0, c, i * chunk + cCol, chunk);
                         }
                     }
@@ -99,29 +98,16 @@ public final class Gemm {
     }
 
     /**
-     * Rows {@code k0 .. k0+kc} of columns {@code j0 .. j0+cols} of w, read row by row (long
-     * contiguous runs of memory) into panels of PT columns: packed[q·kc·PT + kk·PT + jj] =
-     * w[k0 + kk, j0 + q·PT + jj], zero past the last column.
+     * Rows {@code k0 .. k0+kc} of columns {@code j0 .. j0+cols} of w into a heap block with rows
+     * {@code ldb} apart: block[kk·ldb + jj] = w[k0 + kk, j0 + jj], zero from {@code cols} to {@code ldb}.
+     * One bulk copy per row (a memcpy): vector loads from the native memory cost about as much
+     * again as the arithmetic on the block at 45 rows.
      */
-    private static void packBlock(Object w, int n, int k0, int kc, int j0, int cols, float[] packed) {
-        int full = cols / L, rest = cols - full * L;
-        VectorMask<Float> tail = S.indexInRange(0, rest);
-        int panels = (cols + PT - 1) / PT;
+    private static void copyBlock(FloatBuffer w, long wOffset, int n, int k0, int kc, int j0, int cols, int ldb,
+                                  float[] block) {
         for (int kk = 0; kk < kc; kk++) {
-            long off = ((long) (k0 + kk) * n + j0) * 4;
-            for (int v = 0, q = 0, lane = 0; v < full; v++) {
-                OffHeap.load(w, off + 4L * v * L).intoArray(packed, q * kc * PT + kk * PT + lane);
-                lane += L;
-                if (lane == PT) {
-                    lane = 0;
-                    q++;
-                }
-            }
-            for (int v = full; v < panels * 3; v++) {
-                int q = v / 3, lane = (v % 3) * L;
-                FloatVector x = v == full && rest > 0 ? OffHeap.load(w, off + 4L * v * L, tail) : FloatVector.zero(S);
-                x.intoArray(packed, q * kc * PT + kk * PT + lane);
-            }
+            w.get((int) (wOffset + (long) (k0 + kk) * n + j0), block, kk * ldb, cols);
+            if (cols < ldb) Arrays.fill(block, kk * ldb + cols, (kk + 1) * ldb, 0f);
         }
     }
 
@@ -247,8 +233,8 @@ public final class Gemm {
 
     private static final float[] ZEROS = new float[NR];
 
-    /** c[8 rows, PT] = cin[8 rows, PT] + a[8 rows, kc] · b[kc, PT] (b packed PT-wide); {@code cinLd} 0 repeats one cin row. */
-    static void micro8x3(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+    /** c[8 rows, PT] = cin[8 rows, PT] + a[8 rows, kc] · b[kc, PT] (b rows ldb apart); {@code cinLd} 0 repeats one cin row. */
+    static void micro8x3(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc,
                           float[] cin, int cinOff, int cinLd, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd), c01 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + L), c02 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + 2 * L);
         FloatVector c10 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd), c11 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd + L), c12 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd + 2 * L);
@@ -260,7 +246,7 @@ public final class Gemm {
         FloatVector c70 = FloatVector.fromArray(S, cin, cinOff + 7 * cinLd), c71 = FloatVector.fromArray(S, cin, cinOff + 7 * cinLd + L), c72 = FloatVector.fromArray(S, cin, cinOff + 7 * cinLd + 2 * L);
         int a0 = aOff + 0 * lda, a1 = aOff + 1 * lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda, a4 = aOff + 4 * lda, a5 = aOff + 5 * lda, a6 = aOff + 6 * lda, a7 = aOff + 7 * lda;
         for (int kk = 0; kk < kc; kk++) {
-            int bo = bOff + kk * PT;
+            int bo = bOff + kk * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L), b2 = FloatVector.fromArray(S, b, bo + 2 * L);
             FloatVector x;
             x = FloatVector.broadcast(S, a[a0 + kk]);
@@ -290,8 +276,8 @@ public final class Gemm {
         c70.intoArray(c, cOff + 7 * ldc); c71.intoArray(c, cOff + 7 * ldc + L); c72.intoArray(c, cOff + 7 * ldc + 2 * L);
     }
 
-    /** c[4 rows, PT] = cin[4 rows, PT] + a[4 rows, kc] · b[kc, PT] (b packed PT-wide); {@code cinLd} 0 repeats one cin row. */
-    static void micro4x3(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+    /** c[4 rows, PT] = cin[4 rows, PT] + a[4 rows, kc] · b[kc, PT] (b rows ldb apart); {@code cinLd} 0 repeats one cin row. */
+    static void micro4x3(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc,
                           float[] cin, int cinOff, int cinLd, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd), c01 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + L), c02 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + 2 * L);
         FloatVector c10 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd), c11 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd + L), c12 = FloatVector.fromArray(S, cin, cinOff + 1 * cinLd + 2 * L);
@@ -299,7 +285,7 @@ public final class Gemm {
         FloatVector c30 = FloatVector.fromArray(S, cin, cinOff + 3 * cinLd), c31 = FloatVector.fromArray(S, cin, cinOff + 3 * cinLd + L), c32 = FloatVector.fromArray(S, cin, cinOff + 3 * cinLd + 2 * L);
         int a0 = aOff + 0 * lda, a1 = aOff + 1 * lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
         for (int kk = 0; kk < kc; kk++) {
-            int bo = bOff + kk * PT;
+            int bo = bOff + kk * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L), b2 = FloatVector.fromArray(S, b, bo + 2 * L);
             FloatVector x;
             x = FloatVector.broadcast(S, a[a0 + kk]);
@@ -317,13 +303,13 @@ public final class Gemm {
         c30.intoArray(c, cOff + 3 * ldc); c31.intoArray(c, cOff + 3 * ldc + L); c32.intoArray(c, cOff + 3 * ldc + 2 * L);
     }
 
-    /** c[1 rows, PT] = cin[1 rows, PT] + a[1 rows, kc] · b[kc, PT] (b packed PT-wide); {@code cinLd} 0 repeats one cin row. */
-    static void micro1x3(float[] a, int aOff, int lda, float[] b, int bOff, int kc,
+    /** c[1 row, PT] = cin[1 row, PT] + a[1 row, kc] · b[kc, PT] (b rows ldb apart); {@code cinLd} 0 repeats one cin row. */
+    static void micro1x3(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc,
                           float[] cin, int cinOff, int cinLd, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd), c01 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + L), c02 = FloatVector.fromArray(S, cin, cinOff + 0 * cinLd + 2 * L);
         int a0 = aOff + 0 * lda;
         for (int kk = 0; kk < kc; kk++) {
-            int bo = bOff + kk * PT;
+            int bo = bOff + kk * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L), b2 = FloatVector.fromArray(S, b, bo + 2 * L);
             FloatVector x;
             x = FloatVector.broadcast(S, a[a0 + kk]);
