@@ -235,7 +235,7 @@ public final class Gemm {
         c80.intoArray(c, cOff + 8 * ldc); c81.intoArray(c, cOff + 8 * ldc + L); c82.intoArray(c, cOff + 8 * ldc + 2 * L);
     }
 
-    private static final float[] ZEROS = new float[NR];
+    static final float[] ZEROS = new float[NR];
 
     /** c[4 rows, PT] = cin[4 rows, PT] + a[4 rows, kc] · b[kc, PT] (b rows ldb apart); {@code cinLd} 0 repeats one cin row. */
     static void micro4x3(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int kc,
