@@ -67,7 +67,7 @@ def main():
               f"| {fmt(mb(po, 'min_ms'))} | {cache} | {rss} |")
     runs = {}
     for o in list(j.values()) + list(p.values()):
-        if o["what"] != "load":
+        if o["what"] != "load" and o.get("runs") is not None:  # peak-memory lines have no timed runs
             runs.setdefault(o["impl"], {})[int(o["tokens"])] = o.get("runs")
     print()
     print("Timed runs after warm-up: " + "; ".join(
