@@ -52,6 +52,20 @@ final class HelpText {
         helper("hook", "hook(name, (act, h) -> …)", "a hook for runWithHooks; return null to keep, an array to replace",
                 "runWithHooks(\"ROMEO:\", hook(\"blocks.0.hook_resid_post\", (a, h) -> a.mul(0)))");
         helper("runWithHooks", "runWithHooks(prompt, hooks…)", "logits of a run with hooks", "runWithHooks(\"ROMEO:\", hook(…))");
+        helper("corpus", "corpus(path)", "a text file read with the model's tokenizer (first 90% train, last 10% val)",
+                "var c = corpus(\"../shared/data/tinyshakespeare/input.txt\")");
+        helper("windows", "windows(corpus, split, length, stride)", "samples: windows of a split (seed 002's DataBatcher)",
+                "var d = windows(c, \"val\", 128, 128)");
+        helper("substrings", "substrings(corpus, split, length)", "samples: every distinct run of length tokens (seed 000)",
+                "var s = substrings(c, \"all\", 10);  s.samples().count()");
+        helper("nextTokenCounts", "nextTokenCounts(corpus, split, n)", "prefix of n tokens → how often each token follows it",
+                "var counts = nextTokenCounts(c, \"train\", 10);  counts.counts(tokenizer.encode(\"ROMEO:\\nThu\"))");
+        helper("substringFrequencies", "substringFrequencies(counts, substrings…)", "seed 000's frequency summary of a few substrings",
+                "substringFrequencies(counts, \"ROMEO:\\nThu\", \"JULIET:\\nO \")");
+        helper("blockInternals", "blockInternals(dataset, folder, blocks…)", "run (or resume, or open) the block-internals experiment; returns the results",
+                "var r = blockInternals(d, \"results/block1\", 1);  r.matrix(\"blocks.1.hook_attn_out\")");
+        helper("openResults", "openResults(folder)", "a block-internals results folder: matrix(name) [rows, d], batches(name), sampleTokens(i)",
+                "openResults(\"results/block1\").verify()");
         helper("load", "load(path)", "load another model and bind the helpers to it", "model = load(\"../shared/fixtures/gpt2-tiny\")");
         helper("train", "train(options)", "train a char-level model (./jlens train's options; train(\"--help\") lists them)",
                 "m = train(\"--data tinyshakespeare --out runs/tiny --steps 500\")");
