@@ -154,7 +154,11 @@ public final class RowSimilarity {
                     } else {
                         for (int k0 = 0; k0 < d; k0 += Gemm.KC) {
                             int kc = Math.min(Gemm.KC, d - k0);
-                            Gemm.micro8x3(s.block, g * d + k0, d, qs.packed, p * d * PT + k0 * PT, kc, k0 == 0, s.tile, 0);
+                            boolean first = k0 == 0;
+                            for (int h = 0; h < 8; h += 4) {   // eight rows as two four-row kernels
+                                Gemm.micro4x3(s.block, (g + h) * d + k0, d, qs.packed, p * d * PT + k0 * PT, PT, kc,
+                                        first ? Gemm.ZEROS : s.tile, first ? 0 : h * PT, first ? 0 : PT, s.tile, h * PT, PT);
+                            }
                         }
                     }
                     for (int r = 0; r < here; r++) {

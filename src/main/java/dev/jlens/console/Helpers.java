@@ -349,6 +349,56 @@ public final class Helpers {
         return Shown.mark(lens);
     }
 
+    // ------------------------------------------------------------------ dataset-scale experiments
+
+    /** A text file read with the session model's tokenizer: {@code var c = corpus("../shared/data/tinyshakespeare/input.txt")}. */
+    public static Corpus corpus(@Completes(ArgKind.PATH) String path) {
+        Corpus c = Work.cancellable("corpus", () -> Corpus.read(Path.of(path), model().tokenizer()));
+        out().println(c);
+        return Shown.mark(c);
+    }
+
+    /** Seed 002's samples: windows of {@code length} tokens every {@code stride} tokens of a split ("train", "val", "all"). */
+    public static Dataset windows(Corpus corpus, String split, int length, int stride) {
+        return Dataset.windows(corpus, Split.parse(split), length, stride);
+    }
+
+    /** Seed 000's samples: every distinct run of {@code length} tokens of a split, in order of first occurrence. */
+    public static Dataset substrings(Corpus corpus, String split, int length) {
+        return Work.cancellable("substrings", () -> Dataset.uniqueSubstrings(corpus, Split.parse(split), length));
+    }
+
+    /** Prefix → how often each token follows it, over a split (seed 000's {@code build_next_token_map}). */
+    public static NextTokenCounts nextTokenCounts(Corpus corpus, String split, int prefixLength) {
+        return Work.cancellable("nextTokenCounts", () -> NextTokenCounts.of(corpus, Split.parse(split), prefixLength));
+    }
+
+    /** Seed 000's frequency summary of a few substrings: prints it, returns it. */
+    public static SubstringFrequencyAnalysis substringFrequencies(NextTokenCounts counts, String... substrings) {
+        SubstringFrequencyAnalysis a = SubstringFrequencyAnalysis.of(List.of(substrings), counts, model().tokenizer());
+        out().print(a.summary());
+        return Shown.mark(a);
+    }
+
+    /**
+     * Runs the block-internals experiment on the session model into {@code folder} (or resumes it, or
+     * opens it when it is complete) and returns the results: {@code var r = blockInternals(windows(c,
+     * "val", 128, 128), "results/block1", 1); r.matrix("blocks.1.hook_attn_out")}. Ctrl-C stops after
+     * the current batch; calling it again resumes.
+     */
+    public static BlockInternalsResults blockInternals(Dataset data, @Completes(ArgKind.PATH) String folder, int... blocks) {
+        BlockInternalsExperiment exp = BlockInternalsExperiment.of(model(), data, blocks);
+        RunOptions options = RunOptions.defaults().withOutput(out(), false);
+        return Shown.mark(Work.cancellable("blockInternals", () -> exp.run(Path.of(folder), options)));
+    }
+
+    /** Opens a block-internals results folder (checks its manifest; {@code .verify()} checks every batch's SHA-256). */
+    public static BlockInternalsResults openResults(@Completes(ArgKind.PATH) String folder) {
+        BlockInternalsResults r = BlockInternalsResults.open(Path.of(folder));
+        out().println(r);
+        return Shown.mark(r);
+    }
+
     // ------------------------------------------------------------------ similar strings and clusters (seed 000)
 
     /** Nearness by direction, for {@code similarStrings}, {@code nextTokenSweep} and {@code clusters}. */
@@ -416,56 +466,6 @@ public final class Helpers {
     private static <T> T printedAsText(T result) {
         out().print(result);
         return Shown.mark(result);
-    }
-
-    // ------------------------------------------------------------------ dataset-scale experiments
-
-    /** A text file read with the session model's tokenizer: {@code var c = corpus("../shared/data/tinyshakespeare/input.txt")}. */
-    public static Corpus corpus(@Completes(ArgKind.PATH) String path) {
-        Corpus c = Work.cancellable("corpus", () -> Corpus.read(Path.of(path), model().tokenizer()));
-        out().println(c);
-        return Shown.mark(c);
-    }
-
-    /** Seed 002's samples: windows of {@code length} tokens every {@code stride} tokens of a split ("train", "val", "all"). */
-    public static Dataset windows(Corpus corpus, String split, int length, int stride) {
-        return Dataset.windows(corpus, Split.parse(split), length, stride);
-    }
-
-    /** Seed 000's samples: every distinct run of {@code length} tokens of a split, in order of first occurrence. */
-    public static Dataset substrings(Corpus corpus, String split, int length) {
-        return Work.cancellable("substrings", () -> Dataset.uniqueSubstrings(corpus, Split.parse(split), length));
-    }
-
-    /** Prefix → how often each token follows it, over a split (seed 000's {@code build_next_token_map}). */
-    public static NextTokenCounts nextTokenCounts(Corpus corpus, String split, int prefixLength) {
-        return Work.cancellable("nextTokenCounts", () -> NextTokenCounts.of(corpus, Split.parse(split), prefixLength));
-    }
-
-    /** Seed 000's frequency summary of a few substrings: prints it, returns it. */
-    public static SubstringFrequencyAnalysis substringFrequencies(NextTokenCounts counts, String... substrings) {
-        SubstringFrequencyAnalysis a = SubstringFrequencyAnalysis.of(List.of(substrings), counts, model().tokenizer());
-        out().print(a.summary());
-        return Shown.mark(a);
-    }
-
-    /**
-     * Runs the block-internals experiment on the session model into {@code folder} (or resumes it, or
-     * opens it when it is complete) and returns the results: {@code var r = blockInternals(windows(c,
-     * "val", 128, 128), "results/block1", 1); r.matrix("blocks.1.hook_attn_out")}. Ctrl-C stops after
-     * the current batch; calling it again resumes.
-     */
-    public static BlockInternalsResults blockInternals(Dataset data, @Completes(ArgKind.PATH) String folder, int... blocks) {
-        BlockInternalsExperiment exp = BlockInternalsExperiment.of(model(), data, blocks);
-        RunOptions options = RunOptions.defaults().withOutput(out(), false);
-        return Shown.mark(Work.cancellable("blockInternals", () -> exp.run(Path.of(folder), options)));
-    }
-
-    /** Opens a block-internals results folder (checks its manifest; {@code .verify()} checks every batch's SHA-256). */
-    public static BlockInternalsResults openResults(@Completes(ArgKind.PATH) String folder) {
-        BlockInternalsResults r = BlockInternalsResults.open(Path.of(folder));
-        out().println(r);
-        return Shown.mark(r);
     }
 
     // ------------------------------------------------------------------ arrays
