@@ -37,6 +37,19 @@ public final class Distributions {
         return h;
     }
 
+    /**
+     * Hellinger distance {@code √(1 − Σ √(p·q))} between two probability vectors of one length (each
+     * summing to 1): 0 for the same distribution, 1 for two with no token in common.
+     */
+    public static double hellinger(double[] p, double[] q) {
+        if (p.length != q.length) {
+            throw new IllegalArgumentException("distributions over " + p.length + " and " + q.length + " tokens cannot be compared");
+        }
+        double bc = 0;
+        for (int i = 0; i < p.length; i++) bc += Math.sqrt(p[i] * q[i]);
+        return Math.sqrt(Math.max(0, 1 - bc));
+    }
+
     /** The ids of the {@code k} largest entries of {@code row}, largest first (ties: lower id first). */
     public static int[] topK(float[] row, int k) {
         k = Math.min(k, row.length);

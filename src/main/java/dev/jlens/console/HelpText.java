@@ -32,6 +32,17 @@ final class HelpText {
                 "generate(\"ROMEO:\", 200, 1337)");
         helper("logitLens", "logitLens(prompt)", "each layer's top token and probability per position (last row = the model's prediction)",
                 "logitLens(\"ROMEO:\")");
+        helper("savedActivations", "savedActivations(folder, hook)",
+                "a block-internals results folder (--positions last) at one hook, for the three below",
+                "var acts = savedActivations(\"results/s10\", \"blocks.3.hook_mlp_out\")");
+        helper("similarStrings", "similarStrings(acts, prompt, k[, EUCLIDEAN])",
+                "the k corpus strings whose saved activations are nearest the prompt's (cosine by default)",
+                "similarStrings(acts, \"ROMEO: Wha\", 10)");
+        helper("nextTokenSweep", "nextTokenSweep(acts, prompt[, metric, thresholds…])",
+                "pooled next tokens of similar strings vs the model's prediction (Hellinger), per threshold",
+                "nextTokenSweep(acts, \"ROMEO: Wha\", COSINE, 0.99, 0.95, 0.9)");
+        helper("clusters", "clusters(acts, k[, metric, seed])", "k-means of saved activations: sizes, central strings, next tokens",
+                "clusters(acts, 20)");
         helper("corner", "corner(t[, n])", "t[:3, :3, …] like TransformerLens get_corner", "corner(model.W_E())");
         helper("show", "show(t)", "shape, dtype, min/max/mean and the corner of an array", "show(cache(\"resid_post\", 0))");
         helper("params", "params()", "every named parameter with its shape", "params().get(\"blocks.0.attn.W_Q\")");

@@ -3,7 +3,12 @@ package dev.jlens.console;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
+import dev.jlens.analysis.ActivationClusters;
+import dev.jlens.analysis.NextTokenPooling;
+import dev.jlens.analysis.SampleActivations;
+import dev.jlens.analysis.SimilarStrings;
 import dev.jlens.cache.ActivationCache;
+import dev.jlens.compute.Metric;
 import dev.jlens.console.ArgKind.Completes;
 import dev.jlens.data.Corpus;
 import dev.jlens.data.Dataset;
@@ -13,6 +18,7 @@ import dev.jlens.data.SubstringFrequencyAnalysis;
 import dev.jlens.experiment.BlockInternalsExperiment;
 import dev.jlens.experiment.BlockInternalsResults;
 import dev.jlens.experiment.RunOptions;
+import dev.jlens.experiment.SavedSamples;
 import dev.jlens.model.Hook;
 import dev.jlens.model.HookFn;
 import dev.jlens.model.HookedTransformer;
@@ -391,6 +397,75 @@ public final class Helpers {
         BlockInternalsResults r = BlockInternalsResults.open(Path.of(folder));
         out().println(r);
         return Shown.mark(r);
+    }
+
+    // ------------------------------------------------------------------ similar strings and clusters (seed 000)
+
+    /** Nearness by direction, for {@code similarStrings}, {@code nextTokenSweep} and {@code clusters}. */
+    public static final Metric COSINE = Metric.COSINE;
+    /** Nearness by distance. */
+    public static final Metric EUCLIDEAN = Metric.EUCLIDEAN;
+
+    /**
+     * A block-internals results folder (saved with {@code --positions last}) at one hook, ready for
+     * {@code similarStrings}, {@code nextTokenSweep} and {@code clusters}: {@code savedActivations("results/s10", "blocks.3.hook_mlp_out")}.
+     */
+    public static SampleActivations savedActivations(@Completes(ArgKind.PATH) String folder, @Completes(ArgKind.HOOK) String hook) {
+        HookedTransformer m = model();
+        SampleActivations acts = Work.cancellable("savedActivations", () -> SavedSamples.open(Path.of(folder), hook, m));
+        out().println(acts);
+        return Shown.mark(acts);
+    }
+
+    /** {@link #savedActivations(String, String)} of results already open: {@code savedActivations(blockInternals(…), hook)}. */
+    public static SampleActivations savedActivations(BlockInternalsResults results, @Completes(ArgKind.HOOK) String hook) {
+        HookedTransformer m = model();
+        SampleActivations acts = Work.cancellable("savedActivations", () -> SavedSamples.of(results, hook, m));
+        out().println(acts);
+        return Shown.mark(acts);
+    }
+
+    /** The k corpus strings whose activations are most like the prompt's, by cosine similarity; prints a table. */
+    public static SimilarStrings similarStrings(SampleActivations acts, String prompt, int k) {
+        return similarStrings(acts, prompt, k, COSINE);
+    }
+
+    /** {@link #similarStrings(SampleActivations, String, int)} by {@code COSINE} or {@code EUCLIDEAN}. */
+    public static SimilarStrings similarStrings(SampleActivations acts, String prompt, int k, Metric metric) {
+        HookedTransformer m = model();
+        return printedAsText(Work.cancellable("similarStrings", () -> SimilarStrings.of(m, acts, prompt, k, metric)));
+    }
+
+    /**
+     * Seed 000's headline analysis: the next tokens of the corpus strings at least as similar to the
+     * prompt as each threshold, pooled and compared with the model's prediction (Hellinger distance);
+     * thresholds where 1, 3, 10, 30, … strings are kept.
+     */
+    public static NextTokenPooling nextTokenSweep(SampleActivations acts, String prompt) {
+        HookedTransformer m = model();
+        return printedAsText(Work.cancellable("nextTokenSweep", () -> NextTokenPooling.sweep(m, acts, prompt, COSINE)));
+    }
+
+    /** The sweep at given thresholds: cosine similarities (≥) under {@code COSINE}, distances (≤) under {@code EUCLIDEAN}. */
+    public static NextTokenPooling nextTokenSweep(SampleActivations acts, String prompt, Metric metric, double... thresholds) {
+        HookedTransformer m = model();
+        return printedAsText(Work.cancellable("nextTokenSweep", () -> thresholds.length == 0
+                ? NextTokenPooling.sweep(m, acts, prompt, metric) : NextTokenPooling.sweep(m, acts, prompt, metric, thresholds)));
+    }
+
+    /** k-means (Euclidean, seed 0) of the activations, summarised per cluster as strings and the most common next token. */
+    public static ActivationClusters clusters(SampleActivations acts, int k) {
+        return clusters(acts, k, EUCLIDEAN, 0);
+    }
+
+    /** {@link #clusters(SampleActivations, int)}: {@code COSINE} for spherical k-means; the seed fixes the sample and k-means++. */
+    public static ActivationClusters clusters(SampleActivations acts, int k, Metric metric, long seed) {
+        return printedAsText(Work.cancellable("clusters", () -> ActivationClusters.of(acts, k, metric, seed)));
+    }
+
+    private static <T> T printedAsText(T result) {
+        out().print(result);
+        return Shown.mark(result);
     }
 
     // ------------------------------------------------------------------ arrays

@@ -133,21 +133,23 @@ public final class CharCorpus {
 
     /**
      * As {@link #sample(boolean, int, int, SplittableRandom)}, but each row is, with probability
-     * {@code repeats}, a passage of {@code ceil((ctx + 1) / 2)} characters followed by itself (x and y
-     * cut from that sequence as from the text). With {@code repeats = 0} the draws, and so the batches,
-     * are exactly those of plain sampling.
+     * {@code repeats}, a passage of the text repeated: its length is drawn anew for every row, between
+     * {@code max(2, (ctx + 1) / 8)} and {@code (ctx + 2) / 2} characters, so that copying has to find the
+     * earlier occurrence by content (with one fixed length, attending a fixed distance back would do).
+     * With {@code repeats = 0} the draws, and so the batches, are exactly those of plain sampling.
      */
     Batch sample(boolean validation, int rows, int ctx, SplittableRandom random, double repeats) {
         int[] data = validation ? val : train;
         long[][] x = new long[rows][ctx];
         int[][] y = new int[rows][ctx];
-        int half = (ctx + 2) / 2;
+        int shortest = Math.max(2, (ctx + 1) / 8), longest = Math.max(shortest, (ctx + 2) / 2);
         for (int b = 0; b < rows; b++) {
             boolean repeated = repeats > 0 && random.nextDouble() < repeats;
+            int period = repeated ? shortest + random.nextInt(longest - shortest + 1) : ctx + 1;
             int off = random.nextInt(data.length - ctx);
             for (int t = 0; t < ctx; t++) {
-                x[b][t] = data[off + (repeated ? t % half : t)];
-                y[b][t] = data[off + (repeated ? (t + 1) % half : t + 1)];
+                x[b][t] = data[off + t % period];
+                y[b][t] = data[off + (t + 1) % period];
             }
         }
         return new Batch(x, y);

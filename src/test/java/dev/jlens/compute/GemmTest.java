@@ -11,7 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The Vector API matrix products against plain loops in double precision, over awkward shapes. */
 class GemmTest {
-    static final int[] MS = {1, 3, 4, 5, 17, 45, 70};
+    static final int[] MS = {1, 3, 4, 5, 9, 17, 45, 70, 80};
     static final int[] KS = {1, 7, 64, 300};
     static final int[] NS = {1, 5, 16, 63, 64, 65, 200};
 

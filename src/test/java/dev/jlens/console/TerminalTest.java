@@ -92,7 +92,8 @@ class TerminalTest {
         String command = "JLENS_HOME=" + dir + " sh -c 'echo $$ > " + dir.resolve("jlens.pid") + "; exec ./jlens --model " + model
                 + "'; echo jlens-exited-$?; sleep 60";
         tmux("new-session", "-d", "-s", "jlens", "-x", "150", "-y", "50", "-c", Path.of("").toAbsolutePath().toString(), command);
-        await("jlens> ");
+        // The first start after a build also records the class-data archive, minutes on a loaded 2-core machine.
+        await("the prompt", screen -> screen.contains("jlens> "), Duration.ofSeconds(300));
     }
 
     @Test

@@ -37,16 +37,28 @@ class DataAndCommandTest {
         CharCorpus.Batch plain = c.sample(false, 8, 9, new java.util.SplittableRandom(5));
         CharCorpus.Batch zero = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 0);
         assertTrue(java.util.Arrays.deepEquals(plain.x(), zero.x()) && java.util.Arrays.deepEquals(plain.y(), zero.y()));
-        CharCorpus.Batch all = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 1);
-        for (int b = 0; b < 8; b++) {
-            // ctx 9: the sequence x0..x8,y8 has 10 characters = a 5-character passage twice.
-            for (int t = 0; t < 4; t++) assertEquals(all.x()[b][t], all.x()[b][t + 5], "row " + b);
-            for (int t = 0; t < 8; t++) assertEquals(all.x()[b][t + 1], all.y()[b][t], "y is x shifted by one");
-            assertEquals(all.x()[b][4], all.y()[b][8], "the last target ends the second copy");
-            assertTrue(text.indexOf(c.tokenizer().decode(java.util.Arrays.stream(all.x()[b]).limit(5).mapToInt(v -> (int) v).toArray())) >= 0,
+        CharCorpus.Batch all = c.sample(false, 64, 16, new java.util.SplittableRandom(5), 1);
+        java.util.Set<Integer> periods = new java.util.TreeSet<>();
+        for (int b = 0; b < 64; b++) {
+            long[] seq = new long[17];   // x0..x15 and the last target
+            for (int t = 0; t < 16; t++) seq[t] = all.x()[b][t];
+            seq[16] = all.y()[b][15];
+            for (int t = 0; t < 15; t++) assertEquals(all.x()[b][t + 1], all.y()[b][t], "y is x shifted by one");
+            // The text never repeats within 16 characters, so the smallest period is the passage length.
+            int period = 1;
+            while (!periodic(seq, period)) period++;
+            assertTrue(period >= 2 && period <= 9, "passage length " + period + " in [max(2, 17/8), 18/2]");
+            periods.add(period);
+            assertTrue(text.indexOf(c.tokenizer().decode(java.util.Arrays.stream(seq).limit(period).mapToInt(v -> (int) v).toArray())) >= 0,
                     "the passage comes from the text");
         }
+        assertTrue(periods.size() >= 5, "passage lengths vary from row to row: " + periods);
         assertThrows(IllegalArgumentException.class, () -> TrainCommand.parse(new String[] {"--data", "x", "--out", "y", "--repeats", "1.5"}));
+    }
+
+    private static boolean periodic(long[] seq, int period) {
+        for (int t = period; t < seq.length; t++) if (seq[t] != seq[t - period]) return false;
+        return true;
     }
 
     @Test
