@@ -50,9 +50,10 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
      *
      * @param centroids  {@code [k][d]}; unit length under cosine
      * @param assignment every row's cluster
+     * @param value      every row's Euclidean distance to its centroid, or cosine similarity under cosine
      * @param sizes      rows per cluster
      */
-    public record Fit(float[][] centroids, int[] assignment, int[] sizes) {
+    public record Fit(float[][] centroids, int[] assignment, float[] value, int[] sizes) {
         public int k() {
             return centroids.length;
         }
@@ -63,7 +64,7 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
      *
      * @param index        its number in {@link Fit#centroids}
      * @param size         how many samples it holds
-     * @param nearest      the member strings nearest its centroid, nearest first
+     * @param nearest      the member strings nearest its centroid, nearest first (ties: the lower row)
      * @param next         the token that most often follows its strings ({@code null} if none follows any)
      * @param nextShare    that token's share of everything that follows them
      */
@@ -79,14 +80,11 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
         int n = acts.count();
         long[][] next = new long[k][acts.vocabSize()];
         for (int i = 0; i < n; i++) acts.addNextTokens(i, next[fit.assignment()[i]]);
-        // The strings nearest each centroid that are also its members (a row near one centroid can be nearer another).
-        List<RowSimilarity.Neighbours> near = RowSimilarity.nearest(acts.rows(), fit.centroids(), 4 * SHOWN, metric);
+        int[][] central = central(fit, metric, SHOWN);
         List<Cluster> clusters = new ArrayList<>(k);
         for (int c = 0; c < k; c++) {
             List<String> shown = new ArrayList<>();
-            for (int row : near.get(c).rows()) {
-                if (fit.assignment()[row] == c && shown.size() < SHOWN) shown.add(acts.text(row));
-            }
+            for (int row : central[c]) shown.add(acts.text(row));
             int top = TokenCounts.mostFrequent(next[c]);
             long total = TokenCounts.total(next[c]);
             clusters.add(new Cluster(c, fit.sizes()[c], List.copyOf(shown), top < 0 ? null : acts.tokenString(top),
@@ -94,6 +92,36 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
         }
         clusters.sort(Comparator.comparingInt(Cluster::size).reversed().thenComparingInt(Cluster::index));
         return new ActivationClusters(acts.hook(), metric, n, Math.min(n, fitRows), seed, fit, List.copyOf(clusters));
+    }
+
+    /**
+     * Per cluster, the {@code m} members nearest its centroid, nearest first (ties: the lower row):
+     * one pass over the assignment, a short sorted list per cluster.
+     */
+    static int[][] central(Fit fit, Metric metric, int m) {
+        int k = fit.k();
+        int[][] rows = new int[k][m];
+        float[][] dist = new float[k][m];
+        int[] size = new int[k];
+        // As distances: a cosine similarity s counts as −s, so that smaller is nearer in both.
+        float sign = metric == Metric.COSINE ? -1 : 1;
+        for (int i = 0; i < fit.assignment().length; i++) {
+            int c = fit.assignment()[i], n = size[c];
+            float d = sign * fit.value()[i];
+            if (n == m && d >= dist[c][m - 1]) continue;        // rows come in order, so an equal one is later
+            int at = n == m ? m - 1 : n;
+            while (at > 0 && dist[c][at - 1] > d) {
+                dist[c][at] = dist[c][at - 1];
+                rows[c][at] = rows[c][at - 1];
+                at--;
+            }
+            dist[c][at] = d;
+            rows[c][at] = i;
+            if (n < m) size[c]++;
+        }
+        int[][] out = new int[k][];
+        for (int c = 0; c < k; c++) out[c] = Arrays.copyOf(rows[c], size[c]);
+        return out;
     }
 
     /**
@@ -125,12 +153,10 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
             centroids[c] = new float[p.length];
             for (int j = 0; j < p.length; j++) centroids[c][j] = (float) (p[j] * scale);
         }
-        // Under cosine every centroid has unit length, so the nearest by Euclidean distance is the
-        // most similar by direction too.
-        int[] assignment = RowSimilarity.nearestCentre(rows, centroids);
+        RowSimilarity.Assignment a = RowSimilarity.nearestCentre(rows, centroids, metric);
         int[] sizes = new int[k];
-        for (int a : assignment) sizes[a]++;
-        return new Fit(centroids, assignment, sizes);
+        for (int c : a.centre()) sizes[c]++;
+        return new Fit(centroids, a.centre(), a.value(), sizes);
     }
 
     /** {@code m} distinct row numbers drawn at random (all rows when {@code m ≥ n}), ascending for sequential reads. */

@@ -175,8 +175,9 @@ public record NextTokenPooling(String prompt, String hook, Metric metric, int sa
         sb.append(t.render());
         Level best = best();
         if (best != null) {
-            sb.append(String.format(Locale.ROOT, "closest to the model: Hellinger %.4f with the %,d strings at %s %s %.4f%n",
-                    best.hellinger(), best.kept(), metric.label(), metric == Metric.COSINE ? "≥" : "≤", best.threshold()));
+            sb.append(String.format(Locale.ROOT, "closest to the model: Hellinger %.4f with the %,d string%s at %s %s %.4f%n",
+                    best.hellinger(), best.kept(), best.kept() == 1 ? "" : "s", metric.label(), metric == Metric.COSINE ? "≥" : "≤",
+                    best.threshold()));
         }
         return sb.toString();
     }

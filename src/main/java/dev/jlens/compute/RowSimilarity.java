@@ -78,20 +78,26 @@ public final class RowSimilarity {
     }
 
     /**
-     * For every row, the index of the nearest of {@code centres} by Euclidean distance (the k-means
-     * assignment step); ties go to the lower index.
+     * Every row's nearest centre.
+     *
+     * @param centre per row, the index of the nearest centre (ties: the lower index)
+     * @param value  per row, its cosine similarity or Euclidean distance to that centre (float precision, as {@link #values})
      */
-    public static int[] nearestCentre(FloatRows data, float[][] centres) {
-        Queries qs = Queries.of(centres, data.width(), Metric.EUCLIDEAN);
+    public record Assignment(int[] centre, float[] value) {}
+
+    /** For every row, the nearest of {@code centres} (the k-means assignment step). */
+    public static Assignment nearestCentre(FloatRows data, float[][] centres, Metric metric) {
+        Queries qs = Queries.of(centres, data.width(), metric);
         int n = data.rows();
         int[] best = new int[n];
         float[] bestScore = new float[n];
         Arrays.fill(bestScore, Float.NEGATIVE_INFINITY);
-        // The scan's score q·x − ‖x‖²/2 ranks rows for one centre; across centres −‖c‖²/2 differs too.
+        // Cosine scores are the similarities themselves. The Euclidean score q·x − ‖x‖²/2 ranks rows for
+        // one centre; across centres −‖c‖²/2 differs too, and with it the score is −‖c − x‖²/2.
         float[] halfSquare = new float[centres.length];
-        for (int j = 0; j < centres.length; j++) halfSquare[j] = (float) (qs.squares[j] / 2);
+        if (metric == Metric.EUCLIDEAN) for (int j = 0; j < centres.length; j++) halfSquare[j] = (float) (qs.squares[j] / 2);
         // Each row belongs to one piece of work, which passes the panels in order: no row is shared.
-        scan(data, qs, Metric.EUCLIDEAN, (worker, row0, rows, panel, tile) -> {
+        scan(data, qs, metric, (worker, row0, rows, panel, tile) -> {
             int j0 = panel * PT, real = Math.min(PT, qs.count - j0);
             for (int r = 0; r < rows; r++) {
                 int row = row0 + r;
@@ -104,7 +110,10 @@ public final class RowSimilarity {
                 }
             }
         });
-        return best;
+        if (metric == Metric.EUCLIDEAN) {
+            for (int i = 0; i < n; i++) bestScore[i] = (float) Math.sqrt(Math.max(0, -2.0 * bestScore[i]));
+        }
+        return new Assignment(best, bestScore);
     }
 
     // ------------------------------------------------------------------ the scan

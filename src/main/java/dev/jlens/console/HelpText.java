@@ -61,7 +61,7 @@ final class HelpText {
         helper("nextTokenCounts", "nextTokenCounts(corpus, split, n)", "prefix of n tokens → how often each token follows it",
                 "var counts = nextTokenCounts(c, \"train\", 10);  counts.counts(tokenizer.encode(\"ROMEO:\\nThu\"))");
         helper("substringFrequencies", "substringFrequencies(counts, substrings…)", "seed 000's frequency summary of a few substrings",
-                "substringFrequencies(counts, \"my lord, \", \"my liege \")");
+                "substringFrequencies(counts, \"ROMEO:\\nThu\", \"JULIET:\\nO \")");
         helper("blockInternals", "blockInternals(dataset, folder, blocks…)", "run (or resume, or open) the block-internals experiment; returns the results",
                 "var r = blockInternals(d, \"results/block1\", 1);  r.matrix(\"blocks.1.hook_attn_out\")");
         helper("openResults", "openResults(folder)", "a block-internals results folder: matrix(name) [rows, d], batches(name), sampleTokens(i)",

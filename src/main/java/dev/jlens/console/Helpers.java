@@ -417,6 +417,14 @@ public final class Helpers {
         return Shown.mark(acts);
     }
 
+    /** {@link #savedActivations(String, String)} of results already open: {@code savedActivations(blockInternals(…), hook)}. */
+    public static SampleActivations savedActivations(BlockInternalsResults results, @Completes(ArgKind.HOOK) String hook) {
+        HookedTransformer m = model();
+        SampleActivations acts = Work.cancellable("savedActivations", () -> SavedSamples.of(results, hook, m));
+        out().println(acts);
+        return Shown.mark(acts);
+    }
+
     /** The k corpus strings whose activations are most like the prompt's, by cosine similarity; prints a table. */
     public static SimilarStrings similarStrings(SampleActivations acts, String prompt, int k) {
         return similarStrings(acts, prompt, k, COSINE);

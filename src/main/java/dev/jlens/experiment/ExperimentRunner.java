@@ -102,7 +102,7 @@ final class ExperimentRunner {
         double elapsed = (System.nanoTime() - started) / 1e9;
         long bytes = manifest.batches().stream().mapToLong(Manifest.Batch::bytes).sum();
         options.out().println("done: " + total + " batches, " + BlockInternalsExperiment.bytes(bytes) + " in "
-                + folder.toAbsolutePath() + " (" + Progress.duration(elapsed) + ")");
+                + folder.toAbsolutePath() + String.format(java.util.Locale.ROOT, " (%.1f s)", elapsed));
     }
 
     private Manifest.Batch writeBatch(int b) {

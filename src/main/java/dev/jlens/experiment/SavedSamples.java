@@ -28,7 +28,12 @@ public final class SavedSamples {
      *                                  position, lack the hook, or the text is no longer the same
      */
     public static SampleActivations open(Path folder, String hook, HookedTransformer model) {
-        BlockInternalsResults results = BlockInternalsResults.open(folder);
+        return of(BlockInternalsResults.open(folder), hook, model);
+    }
+
+    /** {@link #open(Path, String, HookedTransformer)} of results already open. */
+    public static SampleActivations of(BlockInternalsResults results, String hook, HookedTransformer model) {
+        Path folder = results.folder();
         Path source = Path.of(results.manifest().dataset().source());
         if (!Files.isRegularFile(source)) {
             throw new IllegalArgumentException(folder + " was made from " + source + ", which is not there (from "

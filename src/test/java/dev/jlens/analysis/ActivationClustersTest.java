@@ -82,6 +82,16 @@ class ActivationClustersTest {
     }
 
     @Test
+    void centralMembersAreTheNearestOfEachClusterOnly() {
+        int[] assignment = {0, 1, 0, 1, 0};
+        ActivationClusters.Fit byDistance = new ActivationClusters.Fit(new float[2][1], assignment, new float[] {3, 1, 2, 1, 2}, new int[] {3, 2});
+        assertArrayEquals(new int[][] {{2, 4}, {1, 3}}, ActivationClusters.central(byDistance, Metric.EUCLIDEAN, 2));
+        ActivationClusters.Fit bySimilarity = new ActivationClusters.Fit(new float[2][1], assignment,
+                new float[] {0.1f, 0.9f, 0.5f, 0.9f, 0.7f}, new int[] {3, 2});
+        assertArrayEquals(new int[][] {{4, 2, 0}, {1, 3}}, ActivationClusters.central(bySimilarity, Metric.COSINE, 3));
+    }
+
+    @Test
     void theSampleIsDistinctRowsInOrder() {
         int[] s = ActivationClusters.sample(1000, 100, 5);
         assertEquals(100, s.length);

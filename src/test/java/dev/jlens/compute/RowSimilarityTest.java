@@ -143,14 +143,17 @@ class RowSimilarityTest {
         }
     }
 
-    @Test
-    void nearestCentreMatchesBruteForce() {
+    @ParameterizedTest
+    @EnumSource(Metric.class)
+    void nearestCentreMatchesBruteForce(Metric metric) {
         Random rnd = new Random(17);
         float[][] rows = gaussian(rnd, 1500, 20);
         float[][] centres = gaussian(rnd, 60, 20);   // more than one panel of centres
-        int[] got = RowSimilarity.nearestCentre(FloatRows.of(rows), centres);
+        RowSimilarity.Assignment got = RowSimilarity.nearestCentre(FloatRows.of(rows), centres, metric);
         for (int i = 0; i < rows.length; i++) {
-            assertEquals(bruteForce(centres, rows[i], Metric.EUCLIDEAN, 1, null)[0], got[i], "row " + i);
+            double[] value = new double[1];
+            assertEquals(bruteForce(centres, rows[i], metric, 1, value)[0], got.centre()[i], "row " + i);
+            assertEquals(value[0], got.value()[i], 1e-4 * Math.max(1, Math.abs(value[0])), "row " + i);
         }
     }
 
