@@ -110,32 +110,11 @@ public final class Helpers {
         }
         var trainer = new dev.jlens.train.Trainer(dev.jlens.train.TrainCommand.parse(args), out(), false);
         // Stopped through the trainer, not the thread: it finishes its step and writes a checkpoint first.
-        var task = new java.util.concurrent.FutureTask<>(trainer::run);
-        Thread worker = new Thread(task, "jlens-train");
-        worker.setDaemon(true);
-        worker.start();
-        try {
-            return Shown.mark(awaitTraining(task).model());
-        } catch (InterruptedException | ThreadDeath stop) {
+        var result = Work.stoppable("train", trainer::run, () -> {
             trainer.stop();
             out().println("stopping at the end of this step…");
-            try {
-                awaitTraining(task);
-            } catch (InterruptedException again) {
-                Thread.currentThread().interrupt();
-            }
-            throw new java.util.concurrent.CancellationException("training stopped; continue with --resume");
-        }
-    }
-
-    private static dev.jlens.train.TrainResult awaitTraining(java.util.concurrent.FutureTask<dev.jlens.train.TrainResult> task)
-            throws InterruptedException {
-        try {
-            return task.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(e.getCause());
-        }
+        }, "training stopped; continue with --resume");
+        return Shown.mark(result.model());
     }
 
     /** Binds the helpers to a model you built or loaded yourself. */

@@ -23,16 +23,47 @@ final class Work {
     static <T> T cancellable(String what, Supplier<T> work) {
         if (THREAD_STOP_WORKS) return work.get();
         checkInterrupted();
+        FutureTask<T> task = started(what, work);
+        try {
+            return result(task);
+        } catch (InterruptedException e) {
+            // Passed on: the model's own loops (generate) check for it and end early.
+            task.cancel(true);
+            throw new CancellationException(what + " interrupted");
+        }
+    }
+
+    /**
+     * Runs work that can end cleanly when asked ({@code stop}, e.g. a trainer finishing its step and
+     * writing a checkpoint), always on its own thread so that neither {@code Thread.stop} (JDK 17) nor
+     * an interrupt (JDK 20+) lands inside it: Ctrl-C calls {@code stop} and waits until the work ended.
+     */
+    static <T> T stoppable(String what, Supplier<T> work, Runnable stop, String stoppedMessage) {
+        FutureTask<T> task = started(what, work);
+        try {
+            return result(task);
+        } catch (InterruptedException | ThreadDeath ctrlC) {
+            stop.run();
+            try {
+                result(task);
+            } catch (InterruptedException again) {
+                Thread.currentThread().interrupt();
+            }
+            throw new CancellationException(stoppedMessage);
+        }
+    }
+
+    private static <T> FutureTask<T> started(String what, Supplier<T> work) {
         FutureTask<T> task = new FutureTask<>(work::get);
         Thread worker = new Thread(task, "jlens-" + what);
         worker.setDaemon(true);
         worker.start();
+        return task;
+    }
+
+    private static <T> T result(FutureTask<T> task) throws InterruptedException {
         try {
             return task.get();
-        } catch (InterruptedException e) {
-            // Passed on: the model's own loops (generate) check for it and end early.
-            worker.interrupt();
-            throw new CancellationException(what + " interrupted");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) throw r;
