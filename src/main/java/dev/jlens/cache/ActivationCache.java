@@ -21,6 +21,7 @@ public final class ActivationCache {
     private final Map<String, INDArray> activations;
     private final int nLayers;
     private final List<String> hookPoints;
+    private final List<INDArray> ownersOfViews;
 
     /**
      * @param activations full name → activation, in forward order
@@ -28,9 +29,19 @@ public final class ActivationCache {
      * @param hookPoints  every hook name the model has (for suggestions and "not recorded" errors)
      */
     public ActivationCache(Map<String, INDArray> activations, int nLayers, List<String> hookPoints) {
+        this(activations, nLayers, hookPoints, List.of());
+    }
+
+    /**
+     * @param ownersOfViews arrays the run allocated whose memory some activations are views of;
+     *                      {@link #close} frees them with the rest
+     */
+    public ActivationCache(Map<String, INDArray> activations, int nLayers, List<String> hookPoints,
+                           List<INDArray> ownersOfViews) {
         this.activations = Collections.unmodifiableMap(new LinkedHashMap<>(activations));
         this.nLayers = nLayers;
         this.hookPoints = List.copyOf(hookPoints);
+        this.ownersOfViews = List.copyOf(ownersOfViews);
     }
 
     /** By full name ({@code blocks.0.hook_resid_post}) or layer-free shorthand ({@code embed}, {@code normalized}). */
@@ -107,6 +118,9 @@ public final class ActivationCache {
         for (INDArray a : activations.values()) {
             INDArray owner = a.isView() ? null : a;
             if (owner != null && seen.add(owner) && owner.closeable()) owner.close();
+        }
+        for (INDArray owner : ownersOfViews) {
+            if (seen.add(owner) && owner.closeable()) owner.close();
         }
     }
 

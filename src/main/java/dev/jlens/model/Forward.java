@@ -125,8 +125,12 @@ final class Forward {
     private INDArray positions(int batch, int pos) {
         INDArray rows = w.W_pos().get(interval(0, pos), all());        // [pos, d_model]
         long n = (long) pos * cfg.dModel();
-        // One native broadcast: a view and an assign per batch row cost ~1 ms each at a batch of 1,024.
-        return rows.reshape('c', 1, n).broadcast(batch, n).reshape('c', batch, pos, cfg.dModel());
+        INDArray flat = rows.reshape('c', 1, n);                       // [1, pos·d_model], a view of W_pos
+        // A copy even for one row: hook_pos_embed as a view of W_pos would let an in-place hook
+        // (act.muli(0)) change the model for good. One native broadcast for a batch: a view and an
+        // assign per batch row cost ~1 ms each at a batch of 1,024.
+        INDArray fresh = batch == 1 ? flat.dup('c') : flat.broadcast(batch, n);   // [batch, pos·d_model]
+        return shaped(fresh, batch, pos, cfg.dModel());                // [batch, pos, d_model]
     }
 
     private INDArray block(int l, INDArray residIn, HookContext ctx) {

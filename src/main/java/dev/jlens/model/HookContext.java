@@ -1,5 +1,6 @@
 package dev.jlens.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -21,6 +22,9 @@ final class HookContext {
     private final Map<String, INDArray> recorded = new LinkedHashMap<>();
     // Arrays a hook or the cache has seen: the user may hold them, so they are never freed here.
     private final Set<INDArray> escaped = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<INDArray> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    // Arrays this run allocated whose memory only views in the cache reach (qkv behind hook_q/k/v).
+    private final List<INDArray> ownersOfKept = new ArrayList<>();
 
     /**
      * @param hooks  hook name → functions, in the order given
@@ -75,6 +79,7 @@ final class HookContext {
                     && act.dataType() != DataType.BFLOAT16;
             INDArray kept = shrink ? act.castTo(DataType.BFLOAT16) : act;
             recorded.put(name, kept);
+            this.kept.add(kept);
             escaped.add(kept);
             if (!shrink) escaped.add(act);
         }
@@ -86,13 +91,31 @@ final class HookContext {
     }
 
     /**
+     * Arrays this run allocated that the cache reaches only through views (the q/k/v projection
+     * behind {@code hook_q}, {@code hook_k}, {@code hook_v}): closing the cache frees them, where
+     * closing a view cannot. Left to the garbage collector, their memory comes back as fresh pages
+     * on the next run, at several microseconds per 4 KiB page fault.
+     */
+    List<INDArray> ownersOfRecordedViews() {
+        return ownersOfKept;
+    }
+
+    /**
      * Frees {@code owner} now, unless it or any array viewing its memory was seen by a hook or the
      * cache. Off-heap memory otherwise waits for a garbage collection, which at 1024 tokens
      * doubles peak memory and makes the next allocation slow.
      */
     void release(INDArray owner, INDArray... viewsOfOwner) {
         if (owner == null || escaped.contains(owner) || owner.isView() || !owner.closeable()) return;
-        for (INDArray v : viewsOfOwner) if (escaped.contains(v)) return;
-        owner.close();
+        boolean seen = false, cached = false;
+        for (INDArray v : viewsOfOwner) {
+            seen |= escaped.contains(v);
+            cached |= kept.contains(v);
+        }
+        if (!seen) {
+            owner.close();
+        } else if (cached) {
+            ownersOfKept.add(owner);
+        }
     }
 }

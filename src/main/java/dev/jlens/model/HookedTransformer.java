@@ -264,7 +264,7 @@ public final class HookedTransformer {
         }
         HookContext ctx = new HookContext(byName, cache);
         INDArray logits = forward.run(rows, ctx, withLogits ? Forward.Logits.ALL : Forward.Logits.NONE, stopAfter);
-        ActivationCache recorded = new ActivationCache(ctx.recorded(), cfg.nLayers(), hookNames);
+        ActivationCache recorded = new ActivationCache(ctx.recorded(), cfg.nLayers(), hookNames, ctx.ownersOfRecordedViews());
         return new Run(Nd4j.createFromArray(rows), lengths, logits, recorded);
     }
 

@@ -183,6 +183,34 @@ class ForwardInvariantsTest {
     }
 
     @Test
+    void inPlaceHooksChangeTheirRunButNeverTheModel() {
+        // TransformerLens users scale activations in place (act.mul_(0)); no activation may share
+        // memory with a weight (hook_pos_embed once was a view of W_pos).
+        INDArray two = Nd4j.createFromArray(new long[][] {{50256, 15496, 995, 11}, {50256, 40, 1842, 257}});
+        for (INDArray ids : new INDArray[] {GPT2_IDS, two}) {
+            INDArray before = gpt2.forward(ids);
+            List<Hook> hooks = new ArrayList<>();
+            for (String name : gpt2.hookNames()) hooks.add(hook(name, (act, h) -> act.muli(0.5)));
+            INDArray hooked = gpt2.runWithHooks(ids, hooks.toArray(Hook[]::new));
+            assertTrue(Transforms.abs(before.sub(hooked)).maxNumber().doubleValue() > 1e-3, "the hooks changed the run");
+            assertAllClose("a plain run after in-place hooks, batch " + ids.size(0), before, gpt2.forward(ids), 0);
+        }
+    }
+
+    @Test
+    void closingTheCacheFreesTheProjectionBehindQueriesKeysAndValues() {
+        INDArray before = gpt2.forward(GPT2_IDS);
+        ActivationCache cache = gpt2.runWithCache(GPT2_IDS).cache();
+        INDArray q = cache.get("q", 0);
+        assertTrue(q.isView(), "hook_q is a view of the run's q/k/v projection");
+        assertFalse(q.data().originalDataBuffer().wasClosed());
+        cache.close();
+        // Left to the garbage collector, that memory comes back as fresh, page-faulting pages next run.
+        assertTrue(q.data().originalDataBuffer().wasClosed(), "close() frees the memory behind hook_q/k/v");
+        assertAllClose("the model after closing a cache", before, gpt2.forward(GPT2_IDS), 0);
+    }
+
+    @Test
     void hooksEndWithTheirRunEvenWhenItThrows() {
         INDArray before = gpt2.forward(GPT2_IDS);
         assertThrows(IllegalStateException.class, () -> gpt2.runWithHooks(GPT2_IDS,
