@@ -55,10 +55,10 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         INDArray constant = null;                                                       // [d_model], the LayerNorm bias
         if (ln) {
             INDArray scale = Prompts.first(run.cache().get("blocks." + l + ".ln1.hook_scale"));   // [pos, 1]
-            INDArray w = model.weights().layers().get(l).ln1W();
+            INDArray w = model.param("blocks." + l + ".ln1.w");
             tokIn = centred(tok).diviColumnVector(scale).muliRowVector(w);
             posIn = centred(pos).diviColumnVector(scale).muliRowVector(w);
-            constant = model.weights().layers().get(l).ln1B();
+            constant = model.param("blocks." + l + ".ln1.b");
         }
         INDArray qTok = tokIn.mmul(wq), kTok = tokIn.mmul(wk);                          // [pos, d_head]
         INDArray qPos = posIn.mmul(wq).addiRowVector(bq), kPos = posIn.mmul(wk).addiRowVector(bk);

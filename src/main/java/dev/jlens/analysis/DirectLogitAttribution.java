@@ -89,8 +89,8 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         double scale = 1;
         INDArray dir = u;
         if (ln) {
-            constant += model.weights().lnFinalB().castTo(DataType.DOUBLE).mul(u.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
-            dir = u.mul(model.weights().lnFinalW());
+            constant += model.param("ln_final.b").castTo(DataType.DOUBLE).mul(u.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+            dir = u.mul(model.param("ln_final.w"));
             dir.subi(dir.meanNumber());                 // projecting on a centred direction = centring each component
             scale = run.cache().get("ln_final.hook_scale").getDouble(0, p, 0);
         }

@@ -20,7 +20,7 @@ public final class Unembed {
         INDArray x = finalNorm(model, resid);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), model.cfg().dVocab());
         Nd4j.gemm(x, model.W_U(), out, false, false, 1.0, 0.0);
-        if (model.weights().b_U() != null) out.addiRowVector(model.weights().b_U());
+        out.addiRowVector(model.b_U());                     // zeros for models without one (x + 0 = x)
         return out;
     }
 
@@ -41,6 +41,6 @@ public final class Unembed {
         INDArray mean = x.mean(1).reshape(n, 1);
         INDArray centered = x.subColumnVector(mean);
         INDArray scale = Transforms.sqrt(centered.mul(centered).mean(1).addi(model.cfg().eps()), false).reshape(n, 1);
-        return centered.diviColumnVector(scale).muliRowVector(model.weights().lnFinalW()).addiRowVector(model.weights().lnFinalB());
+        return centered.diviColumnVector(scale).muliRowVector(model.param("ln_final.w")).addiRowVector(model.param("ln_final.b"));
     }
 }

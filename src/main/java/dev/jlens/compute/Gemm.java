@@ -58,9 +58,31 @@ public final class Gemm {
         int m = (int) x.size(0), k = (int) x.size(1), n = (int) w.size(1);
         checkShapes(x, w.size(0) == k, w, bias, out, m, n);
         if (!isRowMajor(w)) throw new IllegalArgumentException("w must be a row-major [k, n] array");
+        product(x, floats(w), w.offset(), null, k, n, bias, out);
+    }
+
+    /**
+     * {@code out = x · w (+ bias)} with {@code w} {@linkplain #pack packed}: the same arithmetic as
+     * {@link #linear(INDArray, INDArray, INDArray, INDArray)} in the same order, so the same result
+     * to the bit, without copying weight blocks out of native memory on every call.
+     */
+    public static void linear(INDArray x, Packed w, INDArray bias, INDArray out) {
+        int m = (int) x.size(0), k = (int) x.size(1), n = w.n();
+        if (x.rank() != 2 || w.k() != k) {
+            throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and [" + w.k() + ", " + n
+                    + "] do not multiply");
+        }
+        checkShapes(x, true, x, bias, out, m, n);
+        if (w.chunk() != chunkColumns(n)) throw new IllegalArgumentException("packed for another column split");
+        product(x, null, 0, w, k, n, bias, out);
+    }
+
+    /** Either {@code wBuf} (native, copied block by block) or {@code packed} is given. */
+    private static void product(INDArray x, FloatBuffer wBuf, long wOffset, Packed packed, int k, int n,
+                                INDArray bias, INDArray out) {
+        int m = (int) x.size(0);
         float[] a = toHeap(x, Scratch.IN_A);
         float[] b = bias == null ? null : toHeap(bias);
-        FloatBuffer wBuf = floats(w);
         FloatBuffer outBuf = floats(out);
         int chunk = chunkColumns(n);
         int tasks = (n + chunk - 1) / chunk;
@@ -68,31 +90,45 @@ public final class Gemm {
             int j0 = t * chunk, cols = Math.min(chunk, n - j0), panels = (cols + PT - 1) / PT, ldb = panels * PT;
             Scratch s = Scratch.of(worker);
             float[] c = s.staging(m * chunk);
-            float[] block = s.packed(KC * ldb);
+            float[] block = packed != null ? null : s.packed(KC * ldb);
             float[] bRow = s.bias(chunk);
             Arrays.fill(bRow, 0, chunk, 0f);
             if (b != null) System.arraycopy(b, j0, bRow, 0, cols);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                copyBlock(wBuf, w.offset(), n, k0, kc, j0, cols, ldb, block);
+                // Where panel q of this block starts (src[base + q·panelStep]) and how far apart its rows lie.
+                float[] src;
+                int base, panelStep, rowStep;
+                if (packed != null) {
+                    src = packed.data();
+                    base = packed.blockStart(t, k0);
+                    panelStep = kc * PT;
+                    rowStep = PT;
+                } else {
+                    copyBlock(wBuf, wOffset, n, k0, kc, j0, cols, ldb, block);
+                    src = block;
+                    base = 0;
+                    panelStep = PT;
+                    rowStep = ldb;
+                }
                 boolean first = k0 == 0;
                 // Rows in blocks of MC so that their part of x and of the output stay in this core's cache
                 // while every panel of the block passes over them.
                 for (int i0 = 0; i0 < m; i0 += MC) {
                     int i1 = Math.min(m, i0 + MC);
                     for (int q = 0; q < panels; q++) {
-                        int cCol = q * PT;
+                        int cCol = q * PT, bOff = base + q * panelStep;
                         int i = i0;
                         for (; WIDE && i + 9 <= i1; i += 9) {
-                            micro9x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro9x3(a, i * k + k0, k, src, bOff, rowStep, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     first ? 0 : chunk, c, i * chunk + cCol, chunk);
                         }
                         for (; i + 4 <= i1; i += 4) {
-                            micro4x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro4x3(a, i * k + k0, k, src, bOff, rowStep, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     first ? 0 : chunk, c, i * chunk + cCol, chunk);
                         }
                         for (; i < i1; i++) {
-                            micro1x3(a, i * k + k0, k, block, cCol, ldb, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
+                            micro1x3(a, i * k + k0, k, src, bOff, rowStep, kc, first ? bRow : c, first ? cCol : i * chunk + cCol,
                                     0, c, i * chunk + cCol, chunk);
                         }
                     }
@@ -100,6 +136,64 @@ public final class Gemm {
             }
             for (int i = 0; i < m; i++) outBuf.put((int) (out.offset() + (long) i * n + j0), c, i * chunk, cols);
         });
+    }
+
+    /**
+     * A weight matrix {@code [k, n]} copied once into the order {@link #linear(INDArray, Packed, INDArray, INDArray)}
+     * reads it: column chunks (one piece of work each), then blocks of {@link #KC} rows, then panels
+     * of {@link #PT} columns (zero past n), then rows. Each micro-kernel call then streams one
+     * contiguous run of memory, which the hardware prefetcher fetches while the arithmetic runs:
+     * at 45 rows about 1.4x the speed of copying each block out of native memory first.
+     *
+     * @param data the packed floats, on the Java heap (the fast kernels load from heap arrays)
+     */
+    public record Packed(int k, int n, int chunk, float[] data) {
+        /** Where block {@code k0} of column chunk {@code t} starts in {@link #data}. */
+        int blockStart(int t, int k0) {
+            int panels = (Math.min(chunk, n - t * chunk) + PT - 1) / PT;
+            return t * k * (chunk / PT) * PT + k0 * panels * PT;
+        }
+
+        /** The floats a packed {@code [k, n]} matrix takes (n rounded up to whole panels). */
+        static long size(int k, int n) {
+            int chunk = chunkColumns(n), full = n / chunk, rest = n - full * chunk;
+            return (long) k * (full * (long) chunk + (rest + PT - 1) / PT * PT);
+        }
+
+        public long bytes() {
+            return 4L * data.length;
+        }
+    }
+
+    /** The floats {@link #pack} would allocate for a {@code [k, n]} matrix. */
+    public static long packedSize(long k, long n) {
+        return Packed.size((int) k, (int) n);
+    }
+
+    /** {@code w [k, n]} (row-major) in the layout of {@link Packed}; the cores share the copying. */
+    public static Packed pack(INDArray w) {
+        if (w.rank() != 2 || !isRowMajor(w) || w.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("pack needs a row-major FLOAT [k, n] array, got " + Arrays.toString(w.shape()));
+        }
+        int k = (int) w.size(0), n = (int) w.size(1), chunk = chunkColumns(n);
+        long size = Packed.size(k, n);
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("matrix too large to pack: " + k + " x " + n);
+        Packed p = new Packed(k, n, chunk, new float[(int) size]);
+        FloatBuffer wBuf = floats(w);
+        long off = w.offset();
+        Parallel.forEach((n + chunk - 1) / chunk, (t, worker) -> {
+            int j0 = t * chunk, cols = Math.min(chunk, n - j0), panels = (cols + PT - 1) / PT;
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0), start = p.blockStart(t, k0);
+                for (int q = 0; q < panels; q++) {
+                    int width = Math.min(PT, cols - q * PT);
+                    for (int kk = 0; kk < kc; kk++) {
+                        wBuf.get((int) (off + (long) (k0 + kk) * n + j0 + q * PT), p.data(), start + q * kc * PT + kk * PT, width);
+                    }
+                }
+            }
+        });
+        return p;
     }
 
     /**
@@ -126,20 +220,49 @@ public final class Gemm {
         int m = (int) x.size(0), k = (int) x.size(1), n = (int) wt.size(0);
         checkShapes(x, wt.size(1) == k, wt, bias, out, m, n);
         if (!isRowMajor(wt)) throw new IllegalArgumentException("wt must be a row-major [n, k] array");
+        productTransposed(x, floats(wt), wt.offset(), null, n, bias, out);
+    }
+
+    /**
+     * The same product with {@code wt}'s rows {@linkplain #packRows copied to the heap} once: the
+     * same arithmetic in the same order, so the same bits, without copying rows out of native
+     * memory on every call.
+     */
+    public static void linearTransposed(INDArray x, PackedRows wt, INDArray bias, INDArray out) {
+        int m = (int) x.size(0), k = (int) x.size(1), n = wt.n();
+        if (x.rank() != 2 || wt.k() != k) {
+            throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and [" + n + ", " + wt.k()
+                    + "]ᵀ do not multiply");
+        }
+        checkShapes(x, true, x, bias, out, m, n);
+        productTransposed(x, null, 0, wt, n, bias, out);
+    }
+
+    /** Either {@code wtBuf} (native, copied {@link #NB} rows at a time) or {@code heapRows} is given. */
+    private static void productTransposed(INDArray x, FloatBuffer wtBuf, long wtOffset, PackedRows heapRows, int n,
+                                          INDArray bias, INDArray out) {
+        int m = (int) x.size(0), k = (int) x.size(1);
         float[] a = toHeap(x, Scratch.IN_A);
         float[] b = bias == null ? null : toHeap(bias);
         // xᵀ in panels of PT rows of x: xp[p][kk·PT + r] = x[p·PT + r, kk], zero past m.
         int panels = (m + PT - 1) / PT;
         float[] xp = packTransposed(a, m, k, Scratch.of(0).floats(Scratch.IN_B, panels * k * PT));
-        FloatBuffer wtBuf = floats(wt);
         FloatBuffer outBuf = floats(out);
         int tasks = (n + NB - 1) / NB;
         Parallel.forEach(tasks, (t, worker) -> {
             int n0 = t * NB, rows = Math.min(NB, n - n0);
             Scratch s = Scratch.of(worker);
-            float[] wRows = s.packed(NB * k);
-            Arrays.fill(wRows, rows * k, NB * k, 0f);
-            wtBuf.get((int) (wt.offset() + (long) n0 * k), wRows, 0, rows * k);
+            float[] wRows;
+            int wStart;
+            if (heapRows != null) {
+                wRows = heapRows.data();
+                wStart = n0 * k;
+            } else {
+                wRows = s.packed(NB * k);
+                wStart = 0;
+                Arrays.fill(wRows, rows * k, NB * k, 0f);
+                wtBuf.get((int) (wtOffset + (long) n0 * k), wRows, 0, rows * k);
+            }
             float[] tile = s.bias(NB * PT);           // [NB weight rows, PT rows of x]
             float[] c = s.staging(m * NB);            // [m, NB]
             for (int p = 0; p < panels; p++) {
@@ -149,10 +272,10 @@ public final class Gemm {
                     int pOff = p * k * PT + k0 * PT;
                     for (int r = 0; r < NB; r += WIDE ? 9 : 4) {
                         if (WIDE) {
-                            micro9x3(wRows, r * k + k0, k, xp, pOff, PT, kc, first ? ZEROS : tile, first ? 0 : r * PT,
+                            micro9x3(wRows, wStart + r * k + k0, k, xp, pOff, PT, kc, first ? ZEROS : tile, first ? 0 : r * PT,
                                     first ? 0 : PT, tile, r * PT, PT);
                         } else {
-                            micro4x3(wRows, r * k + k0, k, xp, pOff, PT, kc, first ? ZEROS : tile, first ? 0 : r * PT,
+                            micro4x3(wRows, wStart + r * k + k0, k, xp, pOff, PT, kc, first ? ZEROS : tile, first ? 0 : r * PT,
                                     first ? 0 : PT, tile, r * PT, PT);
                         }
                     }
@@ -165,6 +288,40 @@ public final class Gemm {
             }
             for (int i = 0; i < m; i++) outBuf.put((int) (out.offset() + (long) i * n + n0), c, i * NB, rows);
         });
+    }
+
+    /**
+     * The rows of a weight stored transposed ({@code wt [n, k]}, the tied unembedding {@code W_E})
+     * on the heap, followed by zero rows up to a whole piece of work, read by
+     * {@link #linearTransposed(INDArray, PackedRows, INDArray, INDArray)} in place.
+     */
+    public record PackedRows(int n, int k, float[] data) {
+        public long bytes() {
+            return 4L * data.length;
+        }
+    }
+
+    /** The floats {@link #packRows} allocates for {@code [n, k]}. */
+    public static long packedRowsSize(long n, long k) {
+        return (n + NB - 1) / NB * NB * k;
+    }
+
+    /** {@code wt [n, k]} (row-major) copied to the heap for {@link #linearTransposed(INDArray, PackedRows, INDArray, INDArray)}. */
+    public static PackedRows packRows(INDArray wt) {
+        if (wt.rank() != 2 || !isRowMajor(wt) || wt.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("packRows needs a row-major FLOAT [n, k] array, got " + Arrays.toString(wt.shape()));
+        }
+        int n = (int) wt.size(0), k = (int) wt.size(1);
+        long size = packedRowsSize(n, k);
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("matrix too large to pack: " + n + " x " + k);
+        PackedRows p = new PackedRows(n, k, new float[(int) size]);
+        FloatBuffer buf = floats(wt);
+        long off = wt.offset();
+        Parallel.forEach((n + NB - 1) / NB, (t, worker) -> {
+            int rows = Math.min(NB, n - t * NB);
+            buf.get((int) (off + (long) t * NB * k), p.data(), t * NB * k, rows * k);
+        });
+        return p;
     }
 
     /**

@@ -71,8 +71,8 @@ public record LogitLens(List<String> tokens, List<String> layers, int[][] topIds
             INDArray centred = x.subColumnVector(x.mean(1).reshape(rows, 1));
             INDArray scale = Transforms.sqrt(centred.mul(centred).mean(1).addi(cfg.eps()), false).reshape(rows, 1);
             h = centred.diviColumnVector(scale)
-                    .muliRowVector(model.weights().lnFinalW())
-                    .addiRowVector(model.weights().lnFinalB());
+                    .muliRowVector(model.param("ln_final.w"))
+                    .addiRowVector(model.param("ln_final.b"));
         }
         return h.mmul(model.W_U()).addiRowVector(model.b_U());
     }

@@ -52,7 +52,7 @@ final class NanoGptLoader {
                     ActivationFunction.GELU, Normalization.LN, 1e-5, Math.sqrt(d / heads), false, false);
             StateDict sd = new StateDict(weights, "transformer.", "a nanoGPT checkpoint with these model_args");
             Weights w = Gpt2Loader.weights(cfg, sd, Gpt2Loader.Layout.LINEAR, !bias);
-            return new HookedTransformer(cfg, w, tokenizerBeside(dir, vocab));
+            return HookedTransformer.owning(cfg, w, tokenizerBeside(dir, vocab));
         }
     }
 

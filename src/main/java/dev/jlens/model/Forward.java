@@ -50,11 +50,14 @@ final class Forward {
 
     private final ModelConfig cfg;
     private final Weights w;
+    private final PackedWeights packed;
     private final List<BlockHooks> names = new ArrayList<>();
 
-    Forward(ModelConfig cfg, Weights weights) {
+    /** @param packed heap copies of the block matrices, or null to read every matrix from its array */
+    Forward(ModelConfig cfg, Weights weights, PackedWeights packed) {
         this.cfg = cfg;
         this.w = weights;
+        this.packed = packed;
         for (int l = 0; l < cfg.nLayers(); l++) names.add(BlockHooks.of(l));
     }
 
@@ -202,7 +205,7 @@ final class Forward {
         int batch = (int) x.size(0), pos = (int) x.size(1);
         int heads = cfg.nHeads(), dHead = cfg.dHead(), n = batch * pos;
 
-        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), lw.qkvB()); // [batch·pos, 3·heads·d_head]
+        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), packed(l, PackedWeights.Matrix.QKV), lw.qkvB()); // [batch·pos, 3·heads·d_head]
         INDArray qkv5 = qkv.reshape(batch, pos, 3, heads, dHead);           // [batch, pos, 3, head, d_head]
         INDArray qView = qkv5.get(all(), all(), point(0), all(), all());   // [batch, pos, head, d_head]
         INDArray kView = qkv5.get(all(), all(), point(1), all(), all());
@@ -241,7 +244,7 @@ final class Forward {
             attnOut = shaped(summed, batch, pos, cfg.dModel());
         } else {
             INDArray zFlat = z.reshape(n, heads * dHead);                   // [batch·pos, head·d_head]
-            attnOut = shaped(linear(zFlat, lw.oW(), lw.oB()), batch, pos, cfg.dModel());
+            attnOut = shaped(linear(zFlat, lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB()), batch, pos, cfg.dModel());
         }
         ctx.release(zArr, z);
         return ctx.at(h.attnOut(), l, attnOut);                             // [batch, pos, d_model]
@@ -287,10 +290,11 @@ final class Forward {
         LayerWeights lw = w.layers().get(l);
         int batch = (int) x.size(0), pos = (int) x.size(1), n = batch * pos;
         INDArray pre = ctx.at(h.mlpPre(), l,
-                shaped(linear(x.reshape(n, cfg.dModel()), lw.inW(), lw.inB()), batch, pos, cfg.dMlp())); // [batch, pos, d_mlp]
+                shaped(linear(x.reshape(n, cfg.dModel()), lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB()),
+                        batch, pos, cfg.dMlp()));                           // [batch, pos, d_mlp]
         INDArray post = ctx.at(h.mlpPost(), l, cfg.actFn().apply(pre));    // [batch, pos, d_mlp]
         ctx.release(pre);
-        INDArray out = linear(post.reshape(n, cfg.dMlp()), lw.outW(), lw.outB()); // [batch·pos, d_model]
+        INDArray out = linear(post.reshape(n, cfg.dMlp()), lw.outW(), packed(l, PackedWeights.Matrix.OUT), lw.outB()); // [batch·pos, d_model]
         ctx.release(post);
         return ctx.at(h.mlpOut(), l, shaped(out, batch, pos, cfg.dModel())); // [batch, pos, d_model]
     }
@@ -299,14 +303,24 @@ final class Forward {
         long batch = x.size(0), pos = x.size(1);
         INDArray x2 = x.reshape(batch * pos, cfg.dModel());                         // [batch·pos, d_model]
         INDArray W_U = w.W_U(), logits;
-        if (W_U.rank() == 2 && W_U.stride(0) == 1 && W_U.stride(1) == W_U.size(0)) {
-            // The tied unembedding W_Eᵀ: multiply by W_E's rows in place instead of a transposed view.
+        if (storedTransposed(W_U)) {
+            // The tied unembedding W_Eᵀ: multiply by W_E's rows instead of a transposed view.
             logits = Nd4j.createUninitialized(DataType.FLOAT, batch * pos, cfg.dVocab());
-            Gemm.linearTransposed(x2, W_U.transpose(), w.b_U(), logits);            // [batch·pos, d_vocab]
+            Gemm.PackedRows rows = packed == null ? null : packed.unembed();
+            if (rows != null) {
+                Gemm.linearTransposed(x2, rows, w.b_U(), logits);                  // [batch·pos, d_vocab]
+            } else {
+                Gemm.linearTransposed(x2, W_U.transpose(), w.b_U(), logits);       // [batch·pos, d_vocab]
+            }
         } else {
-            logits = linear(x2, W_U, w.b_U());                                      // [batch·pos, d_vocab]
+            logits = linear(x2, W_U, null, w.b_U());                                // [batch·pos, d_vocab]
         }
         return shaped(logits, batch, pos, cfg.dVocab());                            // [batch, pos, d_vocab]
+    }
+
+    /** Whether {@code W_U [d_model, d_vocab]} is the transpose of a row-major {@code [d_vocab, d_model]} array (tied W_E, lm_head). */
+    static boolean storedTransposed(INDArray W_U) {
+        return W_U.rank() == 2 && W_U.stride(0) == 1 && W_U.stride(1) == W_U.size(0);
     }
 
     /** {@code a + b} into a fresh array of their shape. */
@@ -333,17 +347,23 @@ final class Forward {
      */
     static final int ND4J_GEMM_ROWS = Integer.getInteger("jlens.nd4jGemmRows", Integer.MAX_VALUE);
 
+    private Gemm.Packed packed(int layer, PackedWeights.Matrix m) {
+        return packed == null ? null : packed.get(layer, m);
+    }
+
     /**
-     * {@code x · weight + bias} into a fresh {@code [rows, out]} array, with {@link Gemm}, which
-     * reads the weights in place (see {@link #ND4J_GEMM_ROWS}).
+     * {@code x · weight + bias} into a fresh {@code [rows, out]} array, with {@link Gemm}, from the
+     * packed copy when there is one, else reading the weights in place (see {@link #ND4J_GEMM_ROWS}).
      */
-    static INDArray linear(INDArray x, INDArray weight, INDArray bias) {
+    static INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), weight.size(1));
-        if (x.size(0) < ND4J_GEMM_ROWS && Gemm.isRowMajor(weight)) {
-            Gemm.linear(x, weight, bias, out);
-        } else {
+        if (x.size(0) >= ND4J_GEMM_ROWS || !Gemm.isRowMajor(weight)) {
             Nd4j.gemm(x, weight, out, false, false, 1.0, 0.0);
             if (bias != null) out.addiRowVector(bias);
+        } else if (packedWeight != null) {
+            Gemm.linear(x, packedWeight, bias, out);
+        } else {
+            Gemm.linear(x, weight, bias, out);
         }
         return out;
     }

@@ -40,11 +40,29 @@ public final class HookedTransformer {
     private final ModelConfig cfg;
     private final Weights weights;
     private final Tokenizer tokenizer;
+    private final PackedWeights packed;
     private final Forward forward;
     private final List<String> hookNames;
     private final Set<String> hookNameSet;
 
+    /**
+     * A model over arrays the caller keeps: a change the caller makes to them is seen by the next
+     * forward pass (this is how training updates its model).
+     */
     public HookedTransformer(ModelConfig cfg, Weights weights, Tokenizer tokenizer) {
+        this(cfg, weights, tokenizer, false);
+    }
+
+    /**
+     * A model that takes its arrays over, as the loaders' models do: nobody else holds them, so
+     * the forward pass may multiply by heap copies of the block matrices ({@link PackedWeights}),
+     * dropped as soon as an accessor gives a matrix out.
+     */
+    public static HookedTransformer owning(ModelConfig cfg, Weights weights, Tokenizer tokenizer) {
+        return new HookedTransformer(cfg, weights, tokenizer, true);
+    }
+
+    private HookedTransformer(ModelConfig cfg, Weights weights, Tokenizer tokenizer, boolean owning) {
         weights.validate(cfg);
         if (tokenizer != null && tokenizer.vocabSize() > cfg.dVocab()) {
             throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
@@ -53,7 +71,8 @@ public final class HookedTransformer {
         this.cfg = cfg;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.forward = new Forward(cfg, weights);
+        this.packed = owning ? new PackedWeights(weights, PackedWeights.defaultBudget()) : null;
+        this.forward = new Forward(cfg, weights, packed);
         this.hookNames = List.copyOf(Forward.hookNames(cfg));
         this.hookNameSet = new HashSet<>(hookNames);
     }
@@ -77,7 +96,9 @@ public final class HookedTransformer {
         return cfg;
     }
 
+    /** All parameters as the forward pass holds them; changes to them are seen by the next run. */
     public Weights weights() {
+        if (packed != null) packed.allGivenOut();
         return weights;
     }
 
@@ -391,6 +412,7 @@ public final class HookedTransformer {
     // ---------------------------------------------------------------- parameters (TransformerLens layout)
 
     public INDArray W_E() {
+        if (packed != null) packed.unembedGivenOut();
         return weights.W_E();
     }
 
@@ -399,6 +421,7 @@ public final class HookedTransformer {
     }
 
     public INDArray W_U() {
+        if (packed != null) packed.unembedGivenOut();
         return weights.W_U();
     }
 
@@ -413,6 +436,11 @@ public final class HookedTransformer {
 
     /** {@code [n_heads, d_model, d_head]} view of the fused projection; part 0 = Q, 1 = K, 2 = V. */
     private INDArray headWeights(int l, int part) {
+        givenOut(l, PackedWeights.Matrix.QKV);
+        return headView(l, part);
+    }
+
+    private INDArray headView(int l, int part) {
         int h = cfg.nHeads(), dh = cfg.dHead();
         return layer(l).qkvW().reshape(cfg.dModel(), 3, h, dh).get(all(), point(part), all(), all()).permute(1, 0, 2);
     }
@@ -449,6 +477,7 @@ public final class HookedTransformer {
 
     /** {@code [n_heads, d_head, d_model]}. */
     public INDArray W_O(int layer) {
+        givenOut(layer, PackedWeights.Matrix.O);
         return layer(layer).oW().reshape(cfg.nHeads(), cfg.dHead(), cfg.dModel());
     }
 
@@ -458,7 +487,9 @@ public final class HookedTransformer {
 
     /** {@code [d_model, d_mlp]}. */
     public INDArray W_in(int layer) {
-        return mlpPart(layer(layer).inW(), layer);
+        INDArray w = mlpPart(layer(layer).inW(), layer);
+        givenOut(layer, PackedWeights.Matrix.IN);
+        return w;
     }
 
     public INDArray b_in(int layer) {
@@ -467,11 +498,18 @@ public final class HookedTransformer {
 
     /** {@code [d_mlp, d_model]}. */
     public INDArray W_out(int layer) {
-        return mlpPart(layer(layer).outW(), layer);
+        INDArray w = mlpPart(layer(layer).outW(), layer);
+        givenOut(layer, PackedWeights.Matrix.OUT);
+        return w;
     }
 
     public INDArray b_out(int layer) {
         return mlpPart(layer(layer).outB(), layer);
+    }
+
+    /** From now on the forward pass reads this matrix from its array (see {@link PackedWeights}). */
+    private void givenOut(int layer, PackedWeights.Matrix m) {
+        if (packed != null) packed.givenOut(HookNames.checkLayer(layer, cfg.nLayers()), m);
     }
 
     private INDArray mlpPart(INDArray a, int layer) {
@@ -484,8 +522,14 @@ public final class HookedTransformer {
      * the order TransformerLens lists them. Per-head matrices are views of the fused weights.
      */
     public Map<String, INDArray> params() {
+        if (packed != null) packed.allGivenOut();
+        return paramViews();
+    }
+
+    /** {@link #params()} without giving the matrices out, for reading shapes and counts inside this class. */
+    private Map<String, INDArray> paramViews() {
         Map<String, INDArray> m = new LinkedHashMap<>();
-        m.put("embed.W_E", W_E());
+        m.put("embed.W_E", weights.W_E());
         m.put("pos_embed.W_pos", W_pos());
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
@@ -498,10 +542,10 @@ public final class HookedTransformer {
                 m.put(p + "ln2.w", lw.ln2W());
                 m.put(p + "ln2.b", lw.ln2B());
             }
-            m.put(p + "attn.W_Q", W_Q(l));
-            m.put(p + "attn.W_K", W_K(l));
-            m.put(p + "attn.W_V", W_V(l));
-            m.put(p + "attn.W_O", W_O(l));
+            m.put(p + "attn.W_Q", headView(l, 0));
+            m.put(p + "attn.W_K", headView(l, 1));
+            m.put(p + "attn.W_V", headView(l, 2));
+            m.put(p + "attn.W_O", lw.oW().reshape(cfg.nHeads(), cfg.dHead(), cfg.dModel()));
             m.put(p + "attn.b_Q", b_Q(l));
             m.put(p + "attn.b_K", b_K(l));
             m.put(p + "attn.b_V", b_V(l));
@@ -517,26 +561,34 @@ public final class HookedTransformer {
             m.put("ln_final.w", weights.lnFinalW());
             m.put("ln_final.b", weights.lnFinalB());
         }
-        m.put("unembed.W_U", W_U());
+        m.put("unembed.W_U", weights.W_U());
         m.put("unembed.b_U", b_U());
         return m;
     }
 
     /** One parameter by its TransformerLens name; an unknown name fails with the closest ones. */
     public INDArray param(String name) {
-        Map<String, INDArray> all = params();
+        Map<String, INDArray> all = paramViews();
         INDArray a = all.get(name);
         if (a == null) {
             throw new IllegalArgumentException("no parameter named '" + name + "'; closest: "
                     + String.join(", ", HookNames.closest(name, all.keySet(), 5)));
         }
+        int layer = HookNames.layerOf(name);
+        if (layer >= 0) {
+            if (name.matches("blocks\\.\\d+\\.attn\\.W_[QKV]")) givenOut(layer, PackedWeights.Matrix.QKV);
+            if (name.endsWith(".attn.W_O")) givenOut(layer, PackedWeights.Matrix.O);
+            if (name.endsWith(".mlp.W_in")) givenOut(layer, PackedWeights.Matrix.IN);
+            if (name.endsWith(".mlp.W_out")) givenOut(layer, PackedWeights.Matrix.OUT);
+        }
+        if (packed != null && (name.equals("embed.W_E") || name.equals("unembed.W_U"))) packed.unembedGivenOut();
         return a;
     }
 
     /** Number of parameters, counting a tied unembedding once. */
     public long parameterCount() {
         long n = 0;
-        for (Map.Entry<String, INDArray> e : params().entrySet()) {
+        for (Map.Entry<String, INDArray> e : paramViews().entrySet()) {
             if (e.getKey().equals("unembed.W_U") && weights.W_U().isView()) continue;
             if (e.getKey().equals("unembed.b_U") && weights.b_U() == null) continue;
             n += e.getValue().length();

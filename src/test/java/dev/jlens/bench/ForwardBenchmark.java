@@ -51,6 +51,7 @@ public final class ForwardBenchmark {
         }
         List<String> modelArgs = model == null ? List.of("--random") : List.of("--model", model);
         System.err.println(m);
+        warmUp(m);
         boolean peaks = !Boolean.getBoolean("noPeak");
         for (int len : lengths) {
             long[] ids = new Random(len).longs(len, 0, m.cfg().dVocab()).toArray();
@@ -73,6 +74,24 @@ public final class ForwardBenchmark {
                 // Peak memory of one run, in a JVM of its own (see peakChild).
                 if (peaks) System.out.println(peakInFreshJvm(modelArgs, len, spec.patternsInBf16()));
             }
+        }
+    }
+
+    /**
+     * Until the JIT has compiled the kernels for short and long prompts (about 20 s): the C2
+     * compiler threads otherwise share the two cores with the first measured runs, and a run at
+     * 1,024 tokens reaches code paths (long attention rows, row blocks of a matrix product) that
+     * 45 tokens never does. PyTorch's kernels are compiled ahead of time.
+     */
+    private static void warmUp(HookedTransformer m) {
+        INDArray short45 = Nd4j.createFromArray(new long[][] {new Random(3).longs(45, 0, m.cfg().dVocab()).toArray()});
+        INDArray long512 = Nd4j.createFromArray(new long[][] {new Random(4).longs(512, 0, m.cfg().dVocab()).toArray()});
+        for (int i = 0; i < 40; i++) m.forward(short45).close();
+        for (int i = 0; i < 4; i++) {
+            m.forward(long512).close();
+            Run r = m.runWithCache(long512, CacheSpec.all());
+            r.cache().close();
+            r.logits().close();
         }
     }
 

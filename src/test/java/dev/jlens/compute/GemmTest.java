@@ -56,6 +56,28 @@ class GemmTest {
     }
 
     @Test
+    void aPackedWeightGivesTheSameBitsAsTheWeightReadInPlace() {
+        Random r = new Random(4);
+        // k past one block of KC rows, n across several column chunks with a ragged last panel.
+        for (int m : new int[] {1, 9, 45, 80}) for (int k : new int[] {7, 128, 300}) for (int n : new int[] {5, 63, 200, 700, 1100}) {
+            INDArray x = random(r, m, k), w = random(r, k, n), bias = (m + k) % 2 == 0 ? random(r, 1, n).reshape(n) : null;
+            INDArray inPlace = Nd4j.createUninitialized(DataType.FLOAT, m, n), packed = Nd4j.createUninitialized(DataType.FLOAT, m, n);
+            Gemm.linear(x, w, bias, inPlace);
+            Gemm.Packed p = Gemm.pack(w);
+            assertEquals(Gemm.packedSize(k, n), p.data().length, "packedSize");
+            Gemm.linear(x, p, bias, packed);
+            assertClose(naive(x, w, bias, false), packed, k, "packed m=" + m + " k=" + k + " n=" + n);
+            assertEquals(inPlace, packed, "packed and in-place products differ at m=" + m + " k=" + k + " n=" + n);
+        }
+        // A weight that is a view inside a larger buffer (W_Q inside W_QKV) packs from its own rows.
+        INDArray wBig = random(r, 3 * 40, 70);
+        INDArray wView = wBig.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(40, 80), org.nd4j.linalg.indexing.NDArrayIndex.all());
+        INDArray x = random(r, 5, 40), out = Nd4j.createUninitialized(DataType.FLOAT, 5, 70);
+        Gemm.linear(x, Gemm.pack(wView), null, out);
+        assertClose(naive(x, wView, null, false), out, 40, "packed weight view");
+    }
+
+    @Test
     void linearTransposedMatchesPlainLoopsForAwkwardShapes() {
         Random r = new Random(2);
         for (int m : MS) for (int k : KS) for (int n : new int[] {1, 3, 64, 65, 131}) {
@@ -63,6 +85,21 @@ class GemmTest {
             INDArray out = Nd4j.createUninitialized(DataType.FLOAT, m, n);
             Gemm.linearTransposed(x, wt, bias, out);
             assertClose(naive(x, wt, bias, true), out, k, "linearTransposed m=" + m + " k=" + k + " n=" + n);
+        }
+    }
+
+    @Test
+    void heapRowsGiveTheSameBitsAsRowsReadInPlace() {
+        Random r = new Random(5);
+        for (int m : new int[] {1, 9, 45, 80}) for (int k : new int[] {7, 300}) for (int n : new int[] {1, 65, 131, 500}) {
+            INDArray x = random(r, m, k), wt = random(r, n, k), bias = (m + n) % 2 == 1 ? random(r, 1, n).reshape(n) : null;
+            INDArray inPlace = Nd4j.createUninitialized(DataType.FLOAT, m, n), heap = Nd4j.createUninitialized(DataType.FLOAT, m, n);
+            Gemm.linearTransposed(x, wt, bias, inPlace);
+            Gemm.PackedRows rows = Gemm.packRows(wt);
+            assertEquals(Gemm.packedRowsSize(n, k), rows.data().length, "packedRowsSize");
+            Gemm.linearTransposed(x, rows, bias, heap);
+            assertClose(naive(x, wt, bias, true), heap, k, "heap rows m=" + m + " k=" + k + " n=" + n);
+            assertEquals(inPlace, heap, "heap rows and rows in place differ at m=" + m + " k=" + k + " n=" + n);
         }
     }
 

@@ -211,6 +211,45 @@ class ForwardInvariantsTest {
     }
 
     @Test
+    void packedMatricesGiveTheSameLogitsAsTheArraysThemselves() {
+        HookedTransformer loaded = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        INDArray packed = loaded.forward(GPT2_IDS);
+        // The public constructor never packs: the same arrays, read in place.
+        HookedTransformer inPlace = new HookedTransformer(loaded.cfg(), loaded.weights(), loaded.tokenizer());
+        assertEquals(packed, inPlace.forward(GPT2_IDS), "the same bits either way");
+    }
+
+    @Test
+    void aChangeThroughAnyAccessorReachesTheNextRunEvenIfMadeLater() {
+        HookedTransformer m = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer reference = new HookedTransformer(m.cfg(), m.weights(), m.tokenizer());
+        m = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        INDArray before = m.forward(GPT2_IDS);             // packs every matrix
+        INDArray wIn = m.W_in(0), wQ = m.W_Q(1), wO = m.W_O(0), wU = m.W_U();
+        INDArray wOut = m.param("blocks.1.mlp.W_out");
+        assertAllClose("holding the arrays changes nothing", before, m.forward(GPT2_IDS), 0);
+        // Changed after a run that followed the hand-out: the next run must still see it.
+        wIn.muli(0.5);
+        wQ.muli(-1);
+        wO.addi(0.01);
+        wOut.muli(2);
+        wU.muli(1.5);                                       // the tied unembedding: W_E too
+        reference.W_in(0).muli(0.5);
+        reference.W_Q(1).muli(-1);
+        reference.W_O(0).addi(0.01);
+        reference.W_out(1).muli(2);
+        reference.W_U().muli(1.5);
+        INDArray after = m.forward(GPT2_IDS);
+        assertTrue(Transforms.abs(before.sub(after)).maxNumber().doubleValue() > 1e-3, "the changes show");
+        assertEquals(reference.forward(GPT2_IDS), after, "the same as a model reading its arrays in place");
+        // weights() gives every matrix out.
+        HookedTransformer w = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        w.forward(GPT2_IDS);
+        w.weights().layers().get(1).qkvW().muli(0.5);
+        assertTrue(Transforms.abs(w.forward(GPT2_IDS).sub(before)).maxNumber().doubleValue() > 1e-3, "weights() changes show");
+    }
+
+    @Test
     void hooksEndWithTheirRunEvenWhenItThrows() {
         INDArray before = gpt2.forward(GPT2_IDS);
         assertThrows(IllegalStateException.class, () -> gpt2.runWithHooks(GPT2_IDS,
