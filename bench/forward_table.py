@@ -62,6 +62,9 @@ def main():
         cache = ""
         if (jo and jo.get("cache_bytes")) or (po and po.get("cache_bytes")):
             cache = f"{fmt(mb(jo, 'cache_bytes', 1e-6), 0)} / {fmt(mb(po, 'cache_bytes', 1e-6), 0)}"
+        if jo and jo.get("held_mb") is not None:  # jlens's peak of one cached run, in a fresh JVM
+            cache = (f"{fmt(jo['held_mb'], 0)} held (patterns {fmt(jo.get('patterns_mb'), 0)}); RSS grew "
+                     f"{fmt(jo.get('peak_rss_increase_mb'), 0)} = {jo.get('ratio', 0):.3f}x")
         rss = f"{fmt(mb(jo, 'peak_rss_mb'), 0)} / {fmt(mb(po, 'peak_rss_mb'), 0)}"
         print(f"| {key[0]} | {key[1] or ''} | {fmt(jm)} | {fmt(pm)} | {ratio} | {fmt(mb(jo, 'min_ms'))} "
               f"| {fmt(mb(po, 'min_ms'))} | {cache} | {rss} |")
