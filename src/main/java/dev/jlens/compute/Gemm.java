@@ -72,7 +72,7 @@ public final class Gemm {
             throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and [" + w.k() + ", " + n
                     + "] do not multiply");
         }
-        checkShapes(x, true, x, bias, out, m, n);
+        checkShapes(x, true, x, bias, out, m, n);   // x stands in for the packed weight, checked above
         if (w.chunk() != chunkColumns(n)) throw new IllegalArgumentException("packed for another column split");
         product(x, null, 0, w, k, n, bias, out);
     }
@@ -234,7 +234,7 @@ public final class Gemm {
             throw new IllegalArgumentException("shapes " + Arrays.toString(x.shape()) + " and [" + n + ", " + wt.k()
                     + "]ᵀ do not multiply");
         }
-        checkShapes(x, true, x, bias, out, m, n);
+        checkShapes(x, true, x, bias, out, m, n);   // x stands in for the packed weight, checked above
         productTransposed(x, null, 0, wt, n, bias, out);
     }
 
