@@ -11,6 +11,7 @@ import dev.jlens.load.ModelLoader;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,7 @@ public final class HookedTransformer {
     private final Tokenizer tokenizer;
     private final PackedWeights packed;
     private final Forward forward;
+    private volatile Map<String, INDArray> paramViews;
     private final List<String> hookNames;
     private final Set<String> hookNameSet;
 
@@ -478,7 +480,11 @@ public final class HookedTransformer {
     /** {@code [n_heads, d_head, d_model]}. */
     public INDArray W_O(int layer) {
         givenOut(layer, PackedWeights.Matrix.O);
-        return layer(layer).oW().reshape(cfg.nHeads(), cfg.dHead(), cfg.dModel());
+        return outputView(layer);
+    }
+
+    private INDArray outputView(int l) {
+        return layer(l).oW().reshape(cfg.nHeads(), cfg.dHead(), cfg.dModel());
     }
 
     public INDArray b_O(int layer) {
@@ -523,11 +529,21 @@ public final class HookedTransformer {
      */
     public Map<String, INDArray> params() {
         if (packed != null) packed.allGivenOut();
-        return paramViews();
+        Map<String, INDArray> m = new LinkedHashMap<>(paramViews());
+        m.put("unembed.b_U", b_U());                       // fresh zeros for models without one
+        return m;
     }
 
-    /** {@link #params()} without giving the matrices out, for reading shapes and counts inside this class. */
+    /**
+     * {@link #params()} without giving the matrices out, made once (the views stay valid: the
+     * arrays never change identity): {@link #param} is called per logit-lens call.
+     */
     private Map<String, INDArray> paramViews() {
+        if (paramViews == null) paramViews = Collections.unmodifiableMap(buildParamViews());
+        return paramViews;
+    }
+
+    private Map<String, INDArray> buildParamViews() {
         Map<String, INDArray> m = new LinkedHashMap<>();
         m.put("embed.W_E", weights.W_E());
         m.put("pos_embed.W_pos", W_pos());
@@ -545,7 +561,7 @@ public final class HookedTransformer {
             m.put(p + "attn.W_Q", headView(l, 0));
             m.put(p + "attn.W_K", headView(l, 1));
             m.put(p + "attn.W_V", headView(l, 2));
-            m.put(p + "attn.W_O", lw.oW().reshape(cfg.nHeads(), cfg.dHead(), cfg.dModel()));
+            m.put(p + "attn.W_O", outputView(l));
             m.put(p + "attn.b_Q", b_Q(l));
             m.put(p + "attn.b_K", b_K(l));
             m.put(p + "attn.b_V", b_V(l));
@@ -569,14 +585,16 @@ public final class HookedTransformer {
     /** One parameter by its TransformerLens name; an unknown name fails with the closest ones. */
     public INDArray param(String name) {
         Map<String, INDArray> all = paramViews();
-        INDArray a = all.get(name);
+        INDArray a = name.equals("unembed.b_U") ? b_U() : all.get(name);
         if (a == null) {
             throw new IllegalArgumentException("no parameter named '" + name + "'; closest: "
                     + String.join(", ", HookNames.closest(name, all.keySet(), 5)));
         }
         int layer = HookNames.layerOf(name);
         if (layer >= 0) {
-            if (name.matches("blocks\\.\\d+\\.attn\\.W_[QKV]")) givenOut(layer, PackedWeights.Matrix.QKV);
+            if (name.endsWith(".attn.W_Q") || name.endsWith(".attn.W_K") || name.endsWith(".attn.W_V")) {
+                givenOut(layer, PackedWeights.Matrix.QKV);
+            }
             if (name.endsWith(".attn.W_O")) givenOut(layer, PackedWeights.Matrix.O);
             if (name.endsWith(".mlp.W_in")) givenOut(layer, PackedWeights.Matrix.IN);
             if (name.endsWith(".mlp.W_out")) givenOut(layer, PackedWeights.Matrix.OUT);

@@ -226,7 +226,7 @@ class ForwardInvariantsTest {
         m = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
         INDArray before = m.forward(GPT2_IDS);             // packs every matrix
         INDArray wIn = m.W_in(0), wQ = m.W_Q(1), wO = m.W_O(0), wU = m.W_U();
-        INDArray wOut = m.param("blocks.1.mlp.W_out");
+        INDArray wOut = m.param("blocks.1.mlp.W_out"), wK = m.param("blocks.0.attn.W_K");
         assertAllClose("holding the arrays changes nothing", before, m.forward(GPT2_IDS), 0);
         // Changed after a run that followed the hand-out: the next run must still see it.
         wIn.muli(0.5);
@@ -234,11 +234,13 @@ class ForwardInvariantsTest {
         wO.addi(0.01);
         wOut.muli(2);
         wU.muli(1.5);                                       // the tied unembedding: W_E too
+        wK.muli(0.9);
         reference.W_in(0).muli(0.5);
         reference.W_Q(1).muli(-1);
         reference.W_O(0).addi(0.01);
         reference.W_out(1).muli(2);
         reference.W_U().muli(1.5);
+        reference.W_K(0).muli(0.9);
         INDArray after = m.forward(GPT2_IDS);
         assertTrue(Transforms.abs(before.sub(after)).maxNumber().doubleValue() > 1e-3, "the changes show");
         assertEquals(reference.forward(GPT2_IDS), after, "the same as a model reading its arrays in place");
