@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 class AblationTest {
@@ -43,7 +43,7 @@ class AblationTest {
 
     @Test
     void theBatchedHeadSweepAgreesWithSingleAblations() {
-        HookedTransformer model = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         String prompt = "The quick brown fox jumps over the lazy dog";
         for (Ablation.Mode mode : Ablation.Mode.values()) {
             Ablation.Sweep sweep = Ablation.heads(model, prompt, mode);

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jlens.cache.CacheSpec;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class ActivationPatchingTest {
     static HookedTransformer gpt2() {
-        return HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        return HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
     }
 
     /** Everything downstream of the first residual is computed from it, so patching all of it gives the clean run. */

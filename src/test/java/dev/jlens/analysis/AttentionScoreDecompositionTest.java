@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,7 +14,7 @@ class AttentionScoreDecompositionTest {
     @Test
     void theFourTermsSumToTheScores() {
         for (String fixture : new String[] {"fixtures/gpt2-tiny", "fixtures/charlm-tiny"}) {
-            HookedTransformer model = HookedTransformer.fromPretrained(Shared.file(fixture).toString());
+            HookedTransformer model = HookedTransformer.fromPretrained(TestData.file(fixture).toString());
             INDArray tokens = model.toTokens("ROMEO: the king, the king!");
             var run = model.runWithCache(tokens);
             for (int layer = 0; layer < model.cfg().nLayers(); layer++) {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -13,7 +13,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /** QK/OV circuits, composition scores and virtual heads against products written out by hand. */
 class CircuitsTest {
     static HookedTransformer gpt2() {
-        return HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        return HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
     }
 
     static INDArray head(INDArray perHead, int h) {

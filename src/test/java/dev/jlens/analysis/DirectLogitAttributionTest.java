@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jlens.cache.CacheSpec;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,7 +18,7 @@ class DirectLogitAttributionTest {
     @Test
     void contributionsSumToTheLogit() {
         for (String fixture : new String[] {"fixtures/gpt2-tiny", "fixtures/charlm-tiny"}) {
-            HookedTransformer model = HookedTransformer.fromPretrained(Shared.file(fixture).toString());
+            HookedTransformer model = HookedTransformer.fromPretrained(TestData.file(fixture).toString());
             INDArray tokens = model.toTokens("ROMEO: the king is dead");
             for (int position : new int[] {2, -1}) {
                 DirectLogitAttribution plain = DirectLogitAttribution.of(model, tokens, position, 5, -1);
@@ -32,7 +32,7 @@ class DirectLogitAttributionTest {
     /** Per-head contributions equal the cached per-head results, centred, scaled and projected by hand. */
     @Test
     void headContributionsMatchTheCachedHeadResults() {
-        HookedTransformer model = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         INDArray tokens = model.toTokens("The cat sat on the mat");
         int p = (int) tokens.length() - 1, target = 1000;
         DirectLogitAttribution dla = DirectLogitAttribution.of(model, tokens, p, target, -1);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,7 +53,7 @@ class HeadDetectorTest {
 
     @Test
     void repeatedRandomTokensRepeatAndStartWithBosWhenTheModelUsesOne() {
-        HookedTransformer gpt2 = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         var t = HeadDetector.repeatedRandomTokens(gpt2, 10, 3, 7).toLongMatrix();
         for (long[] row : t) {
             assertEquals(21, row.length);

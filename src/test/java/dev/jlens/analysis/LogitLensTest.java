@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import dev.jlens.view.TerminalStyle;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -15,11 +15,11 @@ import org.nd4j.linalg.factory.Nd4j;
 
 class LogitLensTest {
     static HookedTransformer gpt2() {
-        return HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        return HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
     }
 
     static HookedTransformer charModel() {
-        return HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
+        return HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
     }
 
     /** The last stage is the model's own output, so its row must be the model's prediction. */

@@ -3,7 +3,7 @@ package dev.jlens.analysis;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ class ScriptsTest {
     void everyAnalysisScriptRunsOnAGpt2Model() throws IOException {
         List<Path> all = scripts();
         assertTrue(all.size() >= 9, "expected an example script per analysis, found " + all);
-        run(Shared.file("fixtures/gpt2-tiny"), all);
+        run(TestData.file("fixtures/gpt2-tiny"), all);
         try (Stream<Path> written = Files.list(figures)) {
             assertTrue(written.count() >= 9, "the scripts save their figures");
         }
@@ -46,7 +46,7 @@ class ScriptsTest {
 
     @Test
     void theTokenizerAgnosticScriptsRunOnACharModel() throws IOException {
-        run(Shared.file("fixtures/charlm-tiny"), scripts().stream().filter(p -> CHAR_SCRIPTS.contains(p.getFileName().toString())).toList());
+        run(TestData.file("fixtures/charlm-tiny"), scripts().stream().filter(p -> CHAR_SCRIPTS.contains(p.getFileName().toString())).toList());
     }
 
     private void run(Path modelDir, List<Path> scripts) throws IOException {

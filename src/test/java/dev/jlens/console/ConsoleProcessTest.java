@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import dev.jlens.testing.Subprocess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ class ConsoleProcessTest {
 
     @BeforeAll
     static void fixture() {
-        model = Shared.file("fixtures/charlm-tiny").toString();
+        model = TestData.file("fixtures/charlm-tiny").toString();
     }
 
     /** The launcher from the repository root, with history in a temporary JLENS_HOME and no JLENS_MODEL. */

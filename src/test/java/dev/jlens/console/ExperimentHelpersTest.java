@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.data.Corpus;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ExperimentHelpersTest {
     @Test
     void fromATextFileToSavedActivationsInFourCalls(@TempDir Path tmp) throws Exception {
-        HookedTransformer model = HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         Helpers.bind(Binding.of(model, new PrintStream(printed, true, StandardCharsets.UTF_8)));
         Path text = Files.writeString(tmp.resolve("t.txt"), "ROMEO:\nThus he, thus she; thus they.\n".repeat(3));

@@ -10,7 +10,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +27,7 @@ class HelpersTest {
 
     @BeforeAll
     static void load() {
-        model = HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
+        model = HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
     }
 
     @BeforeEach
@@ -91,7 +91,7 @@ class HelpersTest {
     @Test
     void theLogitLensOfGpt2DecodesThroughItsOwnFinalLayerNormAndUnembedding() {
         // GPT-2: gelu_new, tied unembedding without b_U, BOS first. Token ids, so no text encoding is needed.
-        HookedTransformer gpt2 = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         Helpers.bind(Binding.of(gpt2, new PrintStream(printed, true, StandardCharsets.UTF_8)));
         INDArray ids = org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][] {{50256, 15496, 995, 11, 616}});
         LogitLens lens = Helpers.logitLens(ids);
@@ -176,7 +176,7 @@ class HelpersTest {
                 () -> Helpers.runWithHooks("ROMEO:", Helpers.hook("blocks.0.hook_atn_out", (act, h) -> null))).getMessage();
         assertTrue(unknown.contains("closest: blocks.0.hook_attn_out"), unknown);
         Helpers.run("ROMEO:");
-        HookedTransformer gpt2 = Helpers.load(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer gpt2 = Helpers.load(TestData.file("fixtures/gpt2-tiny").toString());
         assertSame(gpt2, Helpers.model());
         assertEquals(null, Helpers.currentRun(), "the old model's run is dropped");
         assertTrue(printed().contains("loaded HookedTransformer"), printed());

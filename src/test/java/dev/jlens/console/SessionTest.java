@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +30,7 @@ class SessionTest {
 
     @BeforeAll
     static void start() {
-        Path model = Shared.file("fixtures/charlm-tiny");
+        Path model = TestData.file("fixtures/charlm-tiny");
         session = Session.start(new Session.Config(model, Path.of("startup-scripts/default.jsh"),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false));
         assertEquals(List.of(), session.awaitReady(), "the default startup script runs cleanly");
@@ -39,7 +39,7 @@ class SessionTest {
 
     @AfterAll
     static void stop() {
-        session.close();
+        if (session != null) session.close(); // null when set-up was skipped or failed
     }
 
     @BeforeEach

@@ -3,7 +3,7 @@ package dev.jlens.console;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.testing.Programs;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import dev.jlens.testing.Subprocess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +87,7 @@ class TerminalTest {
     }
 
     private void start() throws InterruptedException {
-        String model = Shared.file("fixtures/charlm-tiny").toString();
+        String model = TestData.file("fixtures/charlm-tiny").toString();
         // The inner shell writes its pid and becomes jlens, which becomes java: the pid is the console's.
         String command = "JLENS_HOME=" + dir + " sh -c 'echo $$ > " + dir.resolve("jlens.pid") + "; exec ./jlens --model " + model
                 + "'; echo jlens-exited-$?; sleep 60";

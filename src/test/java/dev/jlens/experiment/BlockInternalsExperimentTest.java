@@ -21,7 +21,7 @@ import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.model.Weights;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +54,7 @@ class BlockInternalsExperimentTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Shared.file("fixtures/charlm-tiny");
+        Path dir = TestData.file("fixtures/charlm-tiny");
         model = HookedTransformer.fromPretrained(dir.toString());
         golden = Golden.read(dir.resolve("golden.json"));
     }

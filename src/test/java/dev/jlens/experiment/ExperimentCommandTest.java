@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.data.Split;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +73,7 @@ class ExperimentCommandTest {
 
     @Test
     void aRunFromTheShellThenItsRefusals() throws Exception {
-        String model = Shared.file("fixtures/charlm-tiny").toString();
+        String model = TestData.file("fixtures/charlm-tiny").toString();
         Path text = Files.writeString(tmp.resolve("text.txt"), "First Citizen:\nBefore we proceed any further, hear me speak.\n".repeat(4));
         Path results = tmp.resolve("results");
         String[] base = {"block-internals", "--model", model, "--data", text.toString(), "--out", results.toString(),

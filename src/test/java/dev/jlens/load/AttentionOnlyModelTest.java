@@ -11,7 +11,7 @@ import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Normalization;
 import dev.jlens.model.Run;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ class AttentionOnlyModelTest {
     @TempDir Path tmp;
 
     private HookedTransformer variant(boolean keepLayerNorm) throws IOException {
-        Path src = Shared.file("fixtures/charlm-tiny");
+        Path src = TestData.file("fixtures/charlm-tiny");
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         try (SafeTensors st = SafeTensors.open(src.resolve("model.safetensors"))) {
             for (String n : st.names()) {

@@ -12,7 +12,7 @@ import dev.jlens.load.hub.HuggingFaceHub;
 import dev.jlens.model.Gpt2GoldenTestAccess;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,7 +45,7 @@ class HubLoadingTest {
 
     @BeforeEach
     void start() throws IOException {
-        Path fixture = Shared.file("fixtures/gpt2-tiny");
+        Path fixture = TestData.file("fixtures/gpt2-tiny");
         golden = Golden.read(fixture.resolve("golden.json"));
         fake = new FakeHub().serve("openai-community/gpt2", fixture, GPT2_FILES).rename("gpt2", "openai-community/gpt2");
         cache = tmp.resolve("hf-home/hub");
@@ -53,7 +53,7 @@ class HubLoadingTest {
 
     @AfterEach
     void stop() {
-        fake.close();
+        if (fake != null) fake.close(); // null when set-up was skipped or failed: teardown must not add an error
     }
 
     private HuggingFaceHub hub(boolean offline) {
@@ -73,7 +73,7 @@ class HubLoadingTest {
         Path repo = repoDir("models--gpt2");
         assertEquals(FakeHub.COMMIT, Files.readString(repo.resolve("refs/main")));
         Path snapshot = repo.resolve("snapshots/" + FakeHub.COMMIT);
-        Path fixture = Shared.file("fixtures/gpt2-tiny");
+        Path fixture = TestData.file("fixtures/gpt2-tiny");
         for (String f : GPT2_FILES) {
             Path pointer = snapshot.resolve(f);
             assertTrue(Files.isSymbolicLink(pointer), f + " is a link into blobs/");
@@ -116,7 +116,7 @@ class HubLoadingTest {
         var e = assertThrows(HubException.class, () -> ModelLoader.load("gpt2", hub(false)));
         assertTrue(e.getMessage().contains("gpt2/model.safetensors") && e.getMessage().contains("resume"), e.getMessage());
         Path blobs = repoDir("models--gpt2").resolve("blobs");
-        byte[] weights = Files.readAllBytes(Shared.file("fixtures/gpt2-tiny/model.safetensors"));
+        byte[] weights = Files.readAllBytes(TestData.file("fixtures/gpt2-tiny/model.safetensors"));
         Path part = blobs.resolve(FakeHub.sha256(weights) + ".incomplete");
         // The cut connection may lose the last bytes in flight (a reset discards the receive buffer):
         // what counts is that the partial file keeps what arrived and the resume asks for the rest.
@@ -140,7 +140,7 @@ class HubLoadingTest {
         try (Stream<Path> blobs = Files.list(repo.resolve("blobs"))) {
             List<String> names = blobs.map(p -> p.getFileName().toString()).toList();
             assertTrue(names.stream().noneMatch(n -> n.endsWith(".incomplete")), names.toString());
-            byte[] weights = Files.readAllBytes(Shared.file("fixtures/gpt2-tiny/model.safetensors"));
+            byte[] weights = Files.readAllBytes(TestData.file("fixtures/gpt2-tiny/model.safetensors"));
             assertFalse(names.contains(FakeHub.sha256(weights)), names.toString());
         }
         // A small git-stored file is checked against its git blob sha1.
@@ -156,7 +156,7 @@ class HubLoadingTest {
     @Test
     void pytorchWeightsAndATokenizerJsonFromTheHubLoadToo() throws IOException {
         // A repository with pytorch_model.bin instead of model.safetensors, and tokenizer.json instead of vocab/merges.
-        Path fixture = Shared.file("fixtures/gpt2-tiny");
+        Path fixture = TestData.file("fixtures/gpt2-tiny");
         Path src = Files.createDirectories(tmp.resolve("src"));
         Files.copy(fixture.resolve("config.json"), src.resolve("config.json"));
         Map<String, Object> sd = new LinkedHashMap<>();
@@ -190,7 +190,7 @@ class HubLoadingTest {
         var e = assertThrows(HubException.class, () -> ModelLoader.load("nobody/nothing", hub(false)));
         assertTrue(e.getMessage().contains("no model repository 'nobody/nothing'"), e.getMessage());
         assertTrue(e.getMessage().contains("no file or folder at"), "an owner/name may be a mistyped path: " + e.getMessage());
-        fake.serve("someone/no-weights", Shared.file("fixtures/gpt2-tiny"), "config.json", "vocab.json", "merges.txt");
+        fake.serve("someone/no-weights", TestData.file("fixtures/gpt2-tiny"), "config.json", "vocab.json", "merges.txt");
         var noWeights = assertThrows(HubException.class, () -> ModelLoader.load("someone/no-weights", hub(false)));
         assertTrue(noWeights.getMessage().contains("neither model.safetensors nor pytorch_model.bin"), noWeights.getMessage());
     }
@@ -198,7 +198,7 @@ class HubLoadingTest {
     @Test
     void anExistingPathWinsOverAHubName() {
         HuggingFaceHub unusable = new HuggingFaceHub(new HubSettings(cache, URI.create("http://127.0.0.1:1"), false, null, null));
-        String dir = Shared.file("fixtures/gpt2-tiny").toString();
+        String dir = TestData.file("fixtures/gpt2-tiny").toString();
         assertEquals("gpt2-tiny", ModelLoader.load(dir, unusable).cfg().modelName());
         var e = assertThrows(IllegalArgumentException.class, () -> ModelLoader.load("missing/model.safetensors", unusable));
         assertTrue(e.getMessage().contains("no model at"), e.getMessage());
@@ -211,7 +211,7 @@ class HubLoadingTest {
         // transformers ≥ 4.4x downloads "gpt2" as openai-community/gpt2; both spellings are looked for.
         Path repo = repoDir("models--openai-community--gpt2");
         Path snapshot = Files.createDirectories(repo.resolve("snapshots/" + FakeHub.COMMIT));
-        for (String f : GPT2_FILES) Files.copy(Shared.file("fixtures/gpt2-tiny/" + f), snapshot.resolve(f));
+        for (String f : GPT2_FILES) Files.copy(TestData.file("fixtures/gpt2-tiny/" + f), snapshot.resolve(f));
         Files.createDirectories(repo.resolve("refs"));
         Files.writeString(repo.resolve("refs/main"), FakeHub.COMMIT);
         Gpt2GoldenTestAccess.assertMatchesGolden(ModelLoader.load("gpt2", hub(true)), golden);

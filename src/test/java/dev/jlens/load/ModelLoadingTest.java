@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,7 @@ class ModelLoadingTest {
 
     /** A copy of the gpt2-tiny folder whose weights went through {@code edit} (name → tensor, in file order). */
     private Path gpt2Variant(Consumer<Map<String, INDArray>> edit) throws IOException {
-        Path src = Shared.file("fixtures/gpt2-tiny");
+        Path src = TestData.file("fixtures/gpt2-tiny");
         Path dir = Files.createDirectories(tmp.resolve("gpt2-variant"));
         for (String f : List.of("config.json", "vocab.json", "merges.txt")) Files.copy(src.resolve(f), dir.resolve(f));
         Map<String, INDArray> tensors = new LinkedHashMap<>();
@@ -49,7 +49,7 @@ class ModelLoadingTest {
         });
         HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());
         dev.jlens.model.Gpt2GoldenTestAccess.assertMatchesGolden(model,
-                Golden.read(Shared.file("fixtures/gpt2-tiny/golden.json")));
+                Golden.read(TestData.file("fixtures/gpt2-tiny/golden.json")));
     }
 
     @Test

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,8 +26,8 @@ class SafeTensorsFixturesTest {
     /** HF GPT2Model keys: no "transformer." prefix in this file, Conv1D weights stored [in, out]. */
     @Test
     void gpt2TinyHasTheShapesItsConfigImplies() throws IOException {
-        Path file = Shared.file("fixtures/gpt2-tiny/model.safetensors");
-        JsonNode cfg = json(Shared.file("fixtures/gpt2-tiny/config.json"));
+        Path file = TestData.file("fixtures/gpt2-tiny/model.safetensors");
+        JsonNode cfg = json(TestData.file("fixtures/gpt2-tiny/config.json"));
         long d = cfg.get("n_embd").asLong(), vocab = cfg.get("vocab_size").asLong();
         long ctx = cfg.get("n_positions").asLong();
         int layers = cfg.get("n_layer").asInt();
@@ -67,11 +67,11 @@ class SafeTensorsFixturesTest {
     /** golden.json's embed_pos0 is wte[bos] + wpe[0], rounded to 6 significant digits. */
     @Test
     void gpt2TinyValuesMatchTheGoldenEmbedding() throws IOException {
-        JsonNode prompt = json(Shared.file("fixtures/gpt2-tiny/golden.json")).get("prompts").get(0);
+        JsonNode prompt = json(TestData.file("fixtures/gpt2-tiny/golden.json")).get("prompts").get(0);
         int bos = prompt.get("ids_with_bos").get(0).asInt();
         assertEquals(50256, bos);
         JsonNode golden = prompt.get("embed_pos0");
-        try (SafeTensors st = SafeTensors.open(Shared.file("fixtures/gpt2-tiny/model.safetensors"))) {
+        try (SafeTensors st = SafeTensors.open(TestData.file("fixtures/gpt2-tiny/model.safetensors"))) {
             INDArray embed = st.get("wte.weight").getRow(bos).add(st.get("wpe.weight").getRow(0));
             assertEquals(golden.size(), embed.length());
             for (int i = 0; i < golden.size(); i++) {
@@ -82,8 +82,8 @@ class SafeTensorsFixturesTest {
 
     @Test
     void charlmTinyHasKarpathyNamesAndShapes() throws IOException {
-        Path file = Shared.file("fixtures/charlm-tiny/model.safetensors");
-        JsonNode cfg = json(Shared.file("fixtures/charlm-tiny/config.json"));
+        Path file = TestData.file("fixtures/charlm-tiny/model.safetensors");
+        JsonNode cfg = json(TestData.file("fixtures/charlm-tiny/config.json"));
         long d = cfg.get("n_embd").asLong(), vocab = cfg.get("vocab_size").asLong();
         long head = cfg.get("head_size").asLong(), block = cfg.get("block_size").asLong();
         long hidden = cfg.get("ffwd_hidden").asLong();
@@ -118,7 +118,7 @@ class SafeTensorsFixturesTest {
     /** Opening maps nothing and reading the 13 MB embedding maps it: both far below a full-copy read. */
     @Test
     void openingAndReadingTheLargestTensorIsFast() {
-        Path file = Shared.file("fixtures/gpt2-tiny/model.safetensors");
+        Path file = TestData.file("fixtures/gpt2-tiny/model.safetensors");
         Nd4j.create(1); // ND4J's first-use start-up is not what is being timed
         long t0 = System.nanoTime();
         try (SafeTensors st = SafeTensors.open(file)) {

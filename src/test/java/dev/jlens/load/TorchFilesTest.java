@@ -15,7 +15,7 @@ import dev.jlens.model.CharModelGoldenTestAccess;
 import dev.jlens.model.Gpt2GoldenTestAccess;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class TorchFilesTest {
 
     @Test
     void charlmModelPtHoldsExactlyTheSafetensorsWeights() {
-        Path dir = Shared.file("fixtures/charlm-tiny");
+        Path dir = TestData.file("fixtures/charlm-tiny");
         Map<String, INDArray> torch = TorchFiles.readStateDict(dir.resolve("model.pt"));
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
             assertEquals(st.names(), torch.keySet());
@@ -52,7 +52,7 @@ class TorchFilesTest {
 
     @Test
     void charlmModelPtLoadsAndMatchesTheGoldenValues() throws IOException {
-        Path src = Shared.file("fixtures/charlm-tiny");
+        Path src = TestData.file("fixtures/charlm-tiny");
         JsonNode golden = Golden.read(src.resolve("golden.json"));
         // The file itself, with config.json beside it (the fixture folder also has model.safetensors).
         CharModelGoldenTestAccess.assertMatchesGolden(HookedTransformer.fromPretrained(src.resolve("model.pt").toString()), golden);
@@ -130,14 +130,14 @@ class TorchFilesTest {
     /** The gpt2-tiny weights, HF names without a prefix, in file order. */
     private static Map<String, INDArray> gpt2TinyWeights() {
         Map<String, INDArray> w = new LinkedHashMap<>();
-        try (SafeTensors st = SafeTensors.open(Shared.file("fixtures/gpt2-tiny/model.safetensors"))) {
+        try (SafeTensors st = SafeTensors.open(TestData.file("fixtures/gpt2-tiny/model.safetensors"))) {
             for (String n : st.names()) w.put(n, st.copy(n));
         }
         return w;
     }
 
     private Path gpt2Folder(String name) throws IOException {
-        Path src = Shared.file("fixtures/gpt2-tiny");
+        Path src = TestData.file("fixtures/gpt2-tiny");
         Path dir = Files.createDirectories(tmp.resolve(name));
         for (String f : List.of("config.json", "vocab.json", "merges.txt")) Files.copy(src.resolve(f), dir.resolve(f));
         return dir;
@@ -163,7 +163,7 @@ class TorchFilesTest {
         sd.put("lm_head.weight", wte);
         TorchFileWriter.save(dir.resolve("pytorch_model.bin"), new TorchFileWriter.OrderedDict(sd));
         HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());
-        Gpt2GoldenTestAccess.assertMatchesGolden(model, Golden.read(Shared.file("fixtures/gpt2-tiny/golden.json")));
+        Gpt2GoldenTestAccess.assertMatchesGolden(model, Golden.read(TestData.file("fixtures/gpt2-tiny/golden.json")));
         assertEquals("gpt2-bin", model.cfg().modelName());
     }
 
@@ -252,7 +252,7 @@ class TorchFilesTest {
         Path dir = gpt2Folder("out-nanogpt");
         Files.delete(dir.resolve("config.json"));               // nanoGPT's out/ has no config.json; model_args says it all
         Path f = nanoGptCheckpoint(dir, true);
-        JsonNode golden = Golden.read(Shared.file("fixtures/gpt2-tiny/golden.json"));
+        JsonNode golden = Golden.read(TestData.file("fixtures/gpt2-tiny/golden.json"));
         for (String pathOrDir : List.of(f.toString(), dir.toString())) {
             HookedTransformer model = HookedTransformer.fromPretrained(pathOrDir);
             assertEquals("nanogpt", model.cfg().architecture());
@@ -291,7 +291,7 @@ class TorchFilesTest {
     @Test
     void nanoGptCharCheckpointTakesItsVocabularyFromMetaPkl() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("out-shakespeare-char"));
-        Path src = Shared.file("fixtures/charlm-tiny");
+        Path src = TestData.file("fixtures/charlm-tiny");
         String chars = Golden.read(src.resolve("golden.json")).get("config").get("chars").asText();
         // A 1-layer bias-free char GPT: random weights, shapes from model_args.
         int d = 16, v = chars.length(), ctx = 8;

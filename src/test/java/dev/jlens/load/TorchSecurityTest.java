@@ -201,7 +201,7 @@ class TorchSecurityTest {
         assertMentions(refused(legacy), "legacy (before 1.6) serialization format", "save it again");
         // also through the model loader, which would otherwise take a non-zip .bin for safetensors
         Path dir = Files.createDirectories(tmp.resolve("legacy-hf"));
-        Files.copy(dev.jlens.testing.Shared.file("fixtures/gpt2-tiny/config.json"), dir.resolve("config.json"));
+        Files.copy(dev.jlens.testing.TestData.file("fixtures/gpt2-tiny/config.json"), dir.resolve("config.json"));
         Files.copy(legacy, dir.resolve("pytorch_model.bin"));
         var viaLoader = assertThrows(CorruptModelFileException.class, () -> HookedTransformer.fromPretrained(dir.toString()));
         assertMentions(viaLoader, "pytorch_model.bin", "legacy (before 1.6)");

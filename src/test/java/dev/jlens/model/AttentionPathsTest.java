@@ -7,7 +7,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.cache.CacheSpec;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class AttentionPathsTest {
 
     @BeforeAll
     static void load() {
-        gpt2 = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
     }
 
     static double maxDiff(INDArray a, INDArray b) {

@@ -14,7 +14,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.load.KarpathyCharLoader;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +32,7 @@ class CharModelGoldenTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Shared.file("fixtures/charlm-tiny");
+        Path dir = TestData.file("fixtures/charlm-tiny");
         golden = Golden.read(dir.resolve("golden.json"));
         model = HookedTransformer.fromPretrained(dir.toString());
     }
@@ -96,7 +96,7 @@ class CharModelGoldenTest {
 
     @Test
     void videoEraAttentionScaleMatchesTheLegacyCode() {
-        Path dir = Shared.file("fixtures/charlm-tiny");
+        Path dir = TestData.file("fixtures/charlm-tiny");
         HookedTransformer legacy = KarpathyCharLoader.load(dir.resolve("model.safetensors"),
                 golden.get("config").get("chars").asText(), KarpathyCharLoader.AttentionScale.N_EMBD);
         assertEquals(Math.sqrt(64), legacy.cfg().attnScale(), 1e-12);

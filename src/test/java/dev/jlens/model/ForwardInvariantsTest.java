@@ -14,7 +14,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.cache.CacheSpec;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +32,8 @@ class ForwardInvariantsTest {
 
     @BeforeAll
     static void load() {
-        gpt2 = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
-        charModel = HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
+        gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
+        charModel = HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
     }
 
     static void assertAllClose(String what, INDArray expected, INDArray actual, double tol) {
@@ -212,7 +212,7 @@ class ForwardInvariantsTest {
 
     @Test
     void packedMatricesGiveTheSameLogitsAsTheArraysThemselves() {
-        HookedTransformer loaded = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer loaded = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         INDArray packed = loaded.forward(GPT2_IDS);
         // The public constructor never packs: the same arrays, read in place.
         HookedTransformer inPlace = new HookedTransformer(loaded.cfg(), loaded.weights(), loaded.tokenizer());
@@ -221,9 +221,9 @@ class ForwardInvariantsTest {
 
     @Test
     void aChangeThroughAnyAccessorReachesTheNextRunEvenIfMadeLater() {
-        HookedTransformer m = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer m = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         HookedTransformer reference = new HookedTransformer(m.cfg(), m.weights(), m.tokenizer());
-        m = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        m = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         INDArray before = m.forward(GPT2_IDS);             // packs every matrix
         INDArray wIn = m.W_in(0), wQ = m.W_Q(1), wO = m.W_O(0), wU = m.W_U();
         INDArray wOut = m.param("blocks.1.mlp.W_out"), wK = m.param("blocks.0.attn.W_K");
@@ -245,7 +245,7 @@ class ForwardInvariantsTest {
         assertTrue(Transforms.abs(before.sub(after)).maxNumber().doubleValue() > 1e-3, "the changes show");
         assertEquals(reference.forward(GPT2_IDS), after, "the same as a model reading its arrays in place");
         // weights() gives every matrix out.
-        HookedTransformer w = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer w = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         w.forward(GPT2_IDS);
         w.weights().layers().get(1).qkvW().muli(0.5);
         assertTrue(Transforms.abs(w.forward(GPT2_IDS).sub(before)).maxNumber().doubleValue() > 1e-3, "weights() changes show");

@@ -13,7 +13,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +31,7 @@ class Gpt2GoldenTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Shared.file("fixtures/gpt2-tiny");
+        Path dir = TestData.file("fixtures/gpt2-tiny");
         golden = Golden.read(dir.resolve("golden.json"));
         model = HookedTransformer.fromPretrained(dir.toString());
     }

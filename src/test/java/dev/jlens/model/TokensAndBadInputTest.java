@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jlens.testing.Golden;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,9 +22,9 @@ class TokensAndBadInputTest {
 
     @BeforeAll
     static void load() {
-        gpt2 = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
-        chars = HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
-        golden = Golden.read(Shared.file("fixtures/gpt2-tiny/golden.json"));
+        gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
+        chars = HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
+        golden = Golden.read(TestData.file("fixtures/gpt2-tiny/golden.json"));
     }
 
     @Test

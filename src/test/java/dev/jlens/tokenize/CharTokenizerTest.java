@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.OptionalInt;
@@ -23,7 +24,7 @@ class CharTokenizerTest {
         assertEquals(SHAKESPEARE_CHARS, chars.chars());
         assertEquals(65, chars.vocabSize());
 
-        JsonNode golden = new ObjectMapper().readTree(Shared.file("fixtures/charlm-tiny/golden.json").toFile());
+        JsonNode golden = new ObjectMapper().readTree(TestData.file("fixtures/charlm-tiny/golden.json").toFile());
         assertEquals(golden.at("/config/chars").asText(), chars.chars());
         for (JsonNode prompt : golden.get("prompts")) {
             String text = prompt.get("text").asText();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +25,8 @@ class Gpt2FilesTest {
 
     @BeforeAll
     static void files() {
-        vocab = Shared.file("data/gpt2-tokenizer/encoder.json");
-        merges = Shared.file("data/gpt2-tokenizer/vocab.bpe");
+        vocab = TestData.file("tokenizers/gpt2/encoder.json");
+        merges = TestData.file("tokenizers/gpt2/vocab.bpe");
     }
 
     @Test

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.util.List;
 import java.util.OptionalInt;
@@ -28,7 +28,7 @@ class Gpt2TokenizerTest {
 
     @BeforeAll
     static void load() {
-        gpt2 = Gpt2Tokenizer.fromFiles(Shared.file("data/gpt2-tokenizer/encoder.json"), Shared.file("data/gpt2-tokenizer/vocab.bpe"));
+        gpt2 = Gpt2Tokenizer.fromFiles(TestData.file("tokenizers/gpt2/encoder.json"), TestData.file("tokenizers/gpt2/vocab.bpe"));
     }
 
     // Seed 001: gpt2.tokenizer.encode(text) and gpt2.to_str_tokens(text) in TransformerLens; also data/SOURCES.md.
@@ -56,7 +56,7 @@ class Gpt2TokenizerTest {
 
     @Test
     void goldenPromptsAndGreedyText() throws IOException {
-        JsonNode golden = new ObjectMapper().readTree(Shared.file("fixtures/gpt2-tiny/golden.json").toFile());
+        JsonNode golden = new ObjectMapper().readTree(TestData.file("fixtures/gpt2-tiny/golden.json").toFile());
         assertTrue(golden.get("prompts").size() > 0);
         for (JsonNode prompt : golden.get("prompts")) {
             String text = prompt.get("text").asText();
@@ -69,7 +69,7 @@ class Gpt2TokenizerTest {
 
     @Test
     void huggingFaceFileNamesLoadTheSameTokenizer() {
-        Gpt2Tokenizer hf = Gpt2Tokenizer.fromDirectory(Shared.file("fixtures/gpt2-tiny/vocab.json").getParent());
+        Gpt2Tokenizer hf = Gpt2Tokenizer.fromDirectory(TestData.file("fixtures/gpt2-tiny/vocab.json").getParent());
         assertEquals(50257, hf.vocabSize());
         assertArrayEquals(gpt2.encode(QUOMATARUS), hf.encode(QUOMATARUS));
     }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +35,7 @@ class TokenizerJsonTest {
 
     @BeforeAll
     static void load() {
-        fixture = Shared.file("fixtures/gpt2-tiny");
+        fixture = TestData.file("fixtures/gpt2-tiny");
         reference = Gpt2Tokenizer.fromFiles(fixture.resolve("vocab.json"), fixture.resolve("merges.txt"));
     }
 

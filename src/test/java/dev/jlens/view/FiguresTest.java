@@ -15,7 +15,7 @@ import dev.jlens.analysis.NextTokenProbs;
 import dev.jlens.analysis.TokenLogProbs;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +41,7 @@ class FiguresTest {
 
     @Test
     void charModelFigures() throws IOException {
-        HookedTransformer model = HookedTransformer.fromPretrained(Shared.file("fixtures/charlm-tiny").toString());
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/charlm-tiny").toString());
         String prompt = "ROMEO: O, she doth teach";
         assertPicture(LogitLens.of(model, prompt, true).savePng(OUT.resolve("logit-lens.png")), 300, 150);
         assertPicture(LogitLens.of(model, prompt).colouredBy(LogitLens.Colour.RANK).savePng(OUT.resolve("logit-lens-rank.png")), 300, 100);
@@ -56,7 +56,7 @@ class FiguresTest {
 
     @Test
     void gpt2Figures() throws IOException {
-        HookedTransformer model = HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         String clean = "When John and Mary went to the shops, John gave the bag to";
         String corrupted = "When John and Mary went to the shops, Mary gave the bag to";
         assertPicture(ActivationPatching.residPre(model, clean, corrupted, " Mary", " John").savePng(OUT.resolve("patching-resid.png")), 300, 80);

@@ -8,7 +8,7 @@ import dev.jlens.analysis.AttentionPatterns;
 import dev.jlens.analysis.LogitLens;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.Programs;
-import dev.jlens.testing.Shared;
+import dev.jlens.testing.TestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ class HtmlInChromiumTest {
     }
 
     static HookedTransformer gpt2() {
-        return HookedTransformer.fromPretrained(Shared.file("fixtures/gpt2-tiny").toString());
+        return HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
     }
 
     /** Chromium's flags for a headless run that touches nothing outside a throw-away profile. */

@@ -25,8 +25,8 @@ class TokenTextTest {
     @Test
     void gpt2sBosShowsItsTextAndASpaceTokenIsVisible() {
         Tokenizer t = dev.jlens.tokenize.Gpt2Tokenizer.fromFiles(
-                dev.jlens.testing.Shared.file("data/gpt2-tokenizer/encoder.json"),
-                dev.jlens.testing.Shared.file("data/gpt2-tokenizer/vocab.bpe"));
+                dev.jlens.testing.TestData.file("tokenizers/gpt2/encoder.json"),
+                dev.jlens.testing.TestData.file("tokenizers/gpt2/vocab.bpe"));
         assertEquals("<|endoftext|>", TokenText.token(t, 50256));
         assertEquals("·", TokenText.token(t, 220));
         assertEquals("·world", TokenText.token(t, 995));
