@@ -113,7 +113,7 @@ public final class FactoredMatrix {
      * The singular value decomposition {@code A·B = U·diag(S)·Vᵀ}, with {@code r = min(m, k, n)}
      * singular values. Computed as {@code A = Q_A·R_A}, {@code Bᵀ = Q_B·R_B}, so
      * {@code A·B = Q_A·(R_A·R_Bᵀ)·Q_Bᵀ}; the small core {@code R_A·R_Bᵀ} is decomposed by
-     * one-sided Jacobi and its singular vectors rotated back by {@code Q_A} and {@code Q_B}.
+     * Commons Math and its singular vectors rotated back by {@code Q_A} and {@code Q_B}.
      * Columns of U for zero singular values are zero.
      */
     public Svd svd() {
