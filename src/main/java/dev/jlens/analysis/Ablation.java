@@ -5,7 +5,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.model.Hook;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Labels;
+import dev.jlens.view.Table;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
@@ -164,11 +165,11 @@ public final class Ablation {
 
         @Override
         public String toText(TerminalStyle style) {
-            AlignedTable t = new AlignedTable("token", "KL", "Hellinger");
-            for (int i = 0; i < tokens.size(); i++) t.row(tokens.get(i), kl[i], hellinger[i]);
+            Table t = new Table("token", "KL", "Hellinger");
+            for (int i = 0; i < tokens.size(); i++) t.row(Labels.visible(tokens.get(i)), kl[i], hellinger[i]);
             return String.format("%s-ablating %s: mean KL %.4g nats, mean Hellinger %.4g; last prediction '%s' → '%s'%n",
-                    mode, what, meanKl(), meanHellinger(), dev.jlens.view.Labels.visible(topBefore),
-                    dev.jlens.view.Labels.visible(topAfter)) + t;
+                    mode, what, meanKl(), meanHellinger(), Labels.visible(topBefore),
+                    Labels.visible(topAfter)) + t;
         }
 
         @Override
@@ -216,7 +217,7 @@ public final class Ablation {
 
         @Override
         public String toString() {
-            AlignedTable t = new AlignedTable("layer", "part", "mean KL", "mean Hellinger");
+            Table t = new Table("layer", "part", "mean KL", "mean Hellinger");
             for (int r = 0; r < rows.size(); r++) for (int c = 0; c < cols.size(); c++) t.row(rows.get(r), cols.get(c), kl[r][c], hellinger[r][c]);
             return what + "\n" + t;
         }

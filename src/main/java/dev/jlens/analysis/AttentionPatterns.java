@@ -3,7 +3,7 @@ package dev.jlens.analysis;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Table;
 import dev.jlens.view.Browser;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
@@ -109,8 +109,8 @@ public record AttentionPatterns(List<String> tokens, List<String> headNames, flo
      * before it, and the mean entropy of its rows: enough to spot BOS-sinks, self and
      * previous-token heads without a picture.
      */
-    public AlignedTable summary() {
-        AlignedTable t = new AlignedTable("head", "to first", "to self", "to previous", "entropy (nats)");
+    public Table summary() {
+        Table t = new Table("head", "to first", "to self", "to previous", "entropy (nats)");
         int n = tokens.size();
         for (int h = 0; h < patterns.length; h++) {
             double first = 0, self = 0, prev = 0, entropy = 0;

@@ -2,7 +2,8 @@ package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Labels;
+import dev.jlens.view.Table;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
 import dev.jlens.view.HeatmapFigure;
@@ -177,7 +178,7 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
 
     @Override
     public String toString() {
-        AlignedTable t = new AlignedTable("term", "mean", "std", "mean |·|");
+        Table t = new Table("term", "mean", "std", "mean |·|");
         for (Magnitude m : magnitudes()) t.row(m.term(), m.mean(), m.std(), m.meanAbs());
         return head + " attention score terms over query ≥ key (before 1/attn_scale)\n" + t;
     }

@@ -1,7 +1,8 @@
 package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Labels;
+import dev.jlens.view.Table;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -111,14 +112,14 @@ public final class Circuits {
 
         @Override
         public String toString() {
-            AlignedTable t = new AlignedTable("input", "top outputs (logit)");
+            Table t = new Table("input", "top outputs (logit)");
             for (int i = 0; i < inputs.size(); i++) {
                 StringBuilder sb = new StringBuilder();
                 for (int j = 0; j < top.get(i).size(); j++) {
                     if (j > 0) sb.append("  ");
-                    sb.append(dev.jlens.view.Labels.visible(top.get(i).get(j))).append(String.format(" (%.2f)", logits[i][j]));
+                    sb.append(Labels.visible(top.get(i).get(j))).append(String.format(" (%.2f)", logits[i][j]));
                 }
-                t.row(inputs.get(i), sb.toString());
+                t.row(Labels.visible(inputs.get(i)), sb.toString());
             }
             return circuit + "\n" + t;
         }

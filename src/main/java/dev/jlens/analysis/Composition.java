@@ -1,7 +1,7 @@
 package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Table;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
 import dev.jlens.view.HeatmapFigure;
@@ -119,7 +119,7 @@ public final class Composition {
         }
 
         /** The strongest pairs, "L0H3→L1H6", best first. */
-        public AlignedTable top(int n) {
+        public Table top(int n) {
             List<double[]> pairs = new ArrayList<>();
             for (int a = 0; a < scores.length; a++)
                 for (int b = 0; b < scores[a].length; b++)
@@ -127,7 +127,7 @@ public final class Composition {
                         for (int d = 0; d < scores[a][b][c].length; d++)
                             if (!Double.isNaN(scores[a][b][c][d])) pairs.add(new double[] {scores[a][b][c][d], a, b, c, d});
             pairs.sort((x, y) -> Double.compare(y[0], x[0]));
-            AlignedTable t = new AlignedTable("earlier", "later", kind + "-composition");
+            Table t = new Table("earlier", "later", kind + "-composition");
             for (double[] p : pairs.subList(0, Math.min(n, pairs.size()))) {
                 t.row("L" + (int) p[1] + "H" + (int) p[2], "L" + (int) p[3] + "H" + (int) p[4], p[0]);
             }

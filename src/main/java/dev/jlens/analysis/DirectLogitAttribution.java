@@ -2,7 +2,7 @@ package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Table;
 import dev.jlens.view.BarChart;
 import dev.jlens.view.Bars;
 import dev.jlens.view.ChartFigure;
@@ -164,7 +164,7 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         for (int i = 0; i < order.length; i++) order[i] = i;
         java.util.Arrays.sort(order, Comparator.comparingDouble(i -> -Math.abs(contributions[i])));
         double max = Math.abs(contributions[order[0]]);
-        AlignedTable t = new AlignedTable("component", "contribution", "");
+        Table t = new Table("component", "contribution", "");
         int shown = Math.min(order.length, 20);
         for (int i = 0; i < shown; i++) {
             double c = contributions[order[i]];

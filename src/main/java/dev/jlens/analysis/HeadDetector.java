@@ -2,7 +2,7 @@ package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Table;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
 import dev.jlens.view.HeatmapFigure;
@@ -199,8 +199,8 @@ public final class HeadDetector {
      */
     public record Detection(HeadScores previousToken, HeadScores duplicateToken, HeadScores induction) implements HeatmapFigure {
         /** One row per head: layer, head and the three scores. */
-        public AlignedTable table() {
-            AlignedTable t = new AlignedTable("layer", "head", "previous-token", "duplicate-token", "induction");
+        public Table table() {
+            Table t = new Table("layer", "head", "previous-token", "duplicate-token", "induction");
             double[][] p = previousToken.scores(), d = duplicateToken.scores(), i = induction.scores();
             for (int l = 0; l < p.length; l++) for (int h = 0; h < p[l].length; h++) t.row(l, h, p[l][h], d[l][h], i[l][h]);
             return t;

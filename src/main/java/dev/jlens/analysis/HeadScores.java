@@ -1,6 +1,6 @@
 package dev.jlens.analysis;
 
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Table;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
 import dev.jlens.view.HeatmapFigure;
@@ -30,8 +30,8 @@ public record HeadScores(String what, double[][] scores) implements HeatmapFigur
     }
 
     /** Every head, sorted by score, highest first. */
-    public AlignedTable table() {
-        AlignedTable t = new AlignedTable("head", what);
+    public Table table() {
+        Table t = new Table("head", what);
         for (String name : top(Integer.MAX_VALUE)) {
             int l = Integer.parseInt(name.substring(1, name.indexOf('H'))), h = Integer.parseInt(name.substring(name.indexOf('H') + 1));
             t.row(name, scores[l][h]);

@@ -1,7 +1,8 @@
 package dev.jlens.analysis;
 
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.AlignedTable;
+import dev.jlens.view.Labels;
+import dev.jlens.view.Table;
 import dev.jlens.view.Bars;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.LineChart;
@@ -46,11 +47,11 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
 
     @Override
     public String toText(TerminalStyle style) {
-        AlignedTable t = new AlignedTable("token", "log p", "p", "");
+        Table t = new Table("token", "log p", "p", "");
         double min = 0;
         for (double v : logProbs) min = Math.min(min, v);
         for (int i = 0; i < logProbs.length; i++) {
-            t.row(tokens.get(i), logProbs[i], Math.exp(logProbs[i]), Bars.bar(min == 0 ? 0 : logProbs[i] / min, 20));
+            t.row(Labels.visible(tokens.get(i)), logProbs[i], Math.exp(logProbs[i]), Bars.bar(min == 0 ? 0 : logProbs[i] / min, 20));
         }
         return "log p per token " + Bars.sparkline(logProbs) + String.format("  (loss %.4f)%n", loss()) + t;
     }

@@ -3,6 +3,7 @@ package dev.jlens.console;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
+import dev.jlens.analysis.Distributions;
 import dev.jlens.analysis.ActivationClusters;
 import dev.jlens.analysis.NextTokenPooling;
 import dev.jlens.analysis.SampleActivations;
@@ -36,7 +37,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.PriorityQueue;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -256,24 +256,14 @@ public final class Helpers {
         };
     }
 
-    /** Top k of one row by a size-k heap (ND4J's top-k ignores k; see DESIGN.md), with softmax probabilities. */
+    /** Top k of one row ({@link Distributions#topK}), with softmax probabilities. */
     static List<TopToken> topOf(HookedTransformer m, float[] row, int k) {
         if (k <= 0) throw new IllegalArgumentException("k must be positive, got " + k);
-        k = Math.min(k, row.length);
-        PriorityQueue<Integer> heap = new PriorityQueue<>(k, (a, b) -> Float.compare(row[a], row[b]));
-        for (int i = 0; i < row.length; i++) {
-            if (heap.size() < k) heap.add(i);
-            else if (row[i] > row[heap.peek()]) {
-                heap.poll();
-                heap.add(i);
-            }
-        }
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (float v : row) max = Math.max(max, v);
         for (float v : row) sum += Math.exp(v - max);
-        Integer[] best = heap.toArray(new Integer[0]);
-        Arrays.sort(best, (a, b) -> Float.compare(row[b], row[a]));
-        List<TopToken> out = new ArrayList<>(k);
+        int[] best = Distributions.topK(row, k);
+        List<TopToken> out = new ArrayList<>(best.length);
         for (int r = 0; r < best.length; r++) {
             int id = best[r];
             out.add(new TopToken(r + 1, id, m.tokenizer().tokenString(id), Math.exp(row[id] - max) / sum, row[id]));

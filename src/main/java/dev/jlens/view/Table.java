@@ -3,7 +3,7 @@ package dev.jlens.view;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * Table t = new Table("rank", "token", "probability");
- * t.row(1, "·the", "0.2310");
+ * t.row(1, "·the", 0.231);
  * System.out.print(t.render());
  * }</pre>
  */
@@ -34,15 +34,32 @@ public final class Table {
         this.header = List.copyOf(header);
     }
 
-    /** Adds a row; cells are shown with {@code String.valueOf}; a short row is padded with blanks. */
+    /**
+     * Adds a row; a short row is padded with blanks. Doubles and floats are shown with 4 decimals
+     * (or 4 significant digits in scientific notation when tiny or huge), everything else with
+     * {@code String.valueOf}; {@code null} is blank. Token text is shown as given: make it visible
+     * first ({@link TokenText#visible}).
+     */
     public Table row(Object... cells) {
         if (cells.length > header.size()) {
             throw new IllegalArgumentException("row has " + cells.length + " cells but the table " + header.size() + " columns");
         }
         List<String> r = new ArrayList<>(header.size());
-        for (int i = 0; i < header.size(); i++) r.add(i < cells.length ? Objects.toString(cells[i]) : "");
+        for (int i = 0; i < header.size(); i++) r.add(i < cells.length ? cell(cells[i]) : "");
         rows.add(r);
         return this;
+    }
+
+    private static String cell(Object v) {
+        if (v == null) return "";
+        if (v instanceof Double || v instanceof Float) {
+            double d = ((Number) v).doubleValue();
+            if (Double.isNaN(d)) return "nan";
+            double a = Math.abs(d);
+            if (a != 0 && (a >= 1e5 || a < 1e-3)) return String.format(Locale.ROOT, "%.3e", d);
+            return String.format(Locale.ROOT, "%.4f", d);
+        }
+        return String.valueOf(v);
     }
 
     public int size() {

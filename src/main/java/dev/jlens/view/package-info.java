@@ -3,7 +3,7 @@
  * {@link dev.jlens.view.Heatmap}, {@link dev.jlens.view.LineChart} or {@link dev.jlens.view.BarChart}
  * and gets, from the same data,
  * <ul>
- *   <li>terminal text ({@link dev.jlens.view.AnsiHeatmap}, {@link dev.jlens.view.AlignedTable},
+ *   <li>terminal text ({@link dev.jlens.view.AnsiHeatmap}, {@link dev.jlens.view.Table},
  *       {@link dev.jlens.view.Bars}): 24-bit colour when {@link dev.jlens.view.TerminalStyle#detect()}
  *       allows it, plain aligned text otherwise, fitted to the terminal width;</li>
  *   <li>self-contained HTML ({@link dev.jlens.view.HtmlPages}): inline CSS and JavaScript, no network —

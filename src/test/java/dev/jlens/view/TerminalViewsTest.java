@@ -71,7 +71,7 @@ class TerminalViewsTest {
 
     @Test
     void tablesAlignTextLeftAndNumbersRight() {
-        String t = new AlignedTable("head", "score").row("L0H1", 0.5).row("L10H11", 0.25).toString();
+        String t = new Table("head", "score").row("L0H1", 0.5).row("L10H11", 0.25).toString();
         String[] lines = t.split("\n");
         assertEquals(4, lines.length, t);
         assertTrue(lines[2].startsWith("L0H1  ") && lines[2].endsWith("0.5000"), t);
