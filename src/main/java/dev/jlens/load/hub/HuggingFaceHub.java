@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  * interruption ({@code .incomplete} files and HTTP Range), and are checked against the checksum the
  * hub reports before they enter the cache; they are bounded in size (what the hub declared) and time
  * (see {@link HubSettings}), and the token is sent only to the hub itself, never to a host a redirect
- * names. Within one instance, the first file fetched from a
- * revision pins it to a commit, so a model's files all come from the same commit.
+ * names. Within one instance, the first file fetched from a revision pins it to a commit, so a
+ * model's files all come from the same commit.
  *
  * <p>Thread-safe; concurrent downloads of one file (threads or processes) are serialised by a lock
  * file in {@code .locks/}, as {@code huggingface_hub} does.
