@@ -37,7 +37,11 @@ import java.util.regex.Pattern;
  * {@link HttpServer} cannot.
  *
  * <p>Faults on demand: the next CDN download can be cut off after some bytes (the connection is
- * closed mid-body), and files can be served with one byte flipped.
+ * closed mid-body), and files can be served with one byte flipped. Hostile ones too: GETs of small
+ * files redirected elsewhere ({@link #redirectGetsTo}, {@link #hopsBeforeServing}), ETags that are no
+ * checksum ({@link #opaqueEtag}), no size ({@link #omitSize}), and a CDN that floods, drips or stalls
+ * ({@link #cdnFault}). Every request that carried an {@code Authorization} header is in {@link #authorized}.
+ * Every fault is bounded in bytes and time and ends when the hub is closed.
  */
 final class FakeHub implements AutoCloseable {
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
@@ -52,6 +56,35 @@ final class FakeHub implements AutoCloseable {
     volatile long cutNextDownloadAfter = -1;
     /** Serve these file names with their middle byte flipped (headers still describe the true file). */
     final java.util.Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    /** Every request that carried an Authorization header, as "METHOD path" (the CDN's too). */
+    final List<String> authorized = new CopyOnWriteArrayList<>();
+    /**
+     * Answer GETs of small files with a 302 to this prefix followed by the request's path: an absolute
+     * URL ("http://127.0.0.1:port", another host), "/hop/0" (a relative chain, see {@link #hopsBeforeServing}),
+     * or "" (the same URL again: a loop); null for no redirect.
+     */
+    volatile String redirectGetsTo;
+    /** {@code /hop/N/path} redirects to {@code /hop/N+1/path} while N is below this, then serves {@code path}. */
+    volatile int hopsBeforeServing;
+    /** Send this as every file's ETag (and X-Linked-Etag), as a mirror whose ETags are no checksum would; null for the hub's. */
+    volatile String opaqueEtag;
+    /** Send neither X-Linked-Size nor Content-Length with metadata. */
+    volatile boolean omitSize;
+
+    enum CdnFault {
+        NONE,
+        /** Declares and sends 64 MiB, whatever the file's size. */
+        FLOOD_DECLARED,
+        /** Sends 64 MiB without a Content-Length, until the connection closes. */
+        FLOOD_UNDECLARED,
+        /** Declares the true size, sends one byte every 100 ms, and hangs up after 40 bytes. */
+        DRIP,
+        /** Declares the true size, sends 100 bytes, then nothing for up to 10 s. */
+        STALL
+    }
+
+    volatile CdnFault cdnFault = CdnFault.NONE;
+    private volatile boolean closed;
 
     private final ServerSocket cdnSocket;
 
@@ -97,6 +130,7 @@ final class FakeHub implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         server.stop(0);
         try {
             cdnSocket.close();
@@ -130,12 +164,28 @@ final class FakeHub implements AutoCloseable {
     // ---- answering ----------------------------------------------------------------------------------
 
     private static final Pattern RESOLVE = Pattern.compile("^/(.+)/resolve/([^/]+)/(.+)$");
+    private static final Pattern HOP = Pattern.compile("^/hop/(\\d+)(/.+)$");
 
     private void handle(HttpExchange x) throws IOException {
         String path = x.getRequestURI().getRawPath();
         String range = x.getRequestHeaders().getFirst("Range");
         log.add(x.getRequestMethod() + " " + path + (range == null ? "" : " range=" + range));
+        if (x.getRequestHeaders().containsKey("Authorization")) authorized.add(x.getRequestMethod() + " " + path);
         try {
+            Matcher hop = HOP.matcher(path);
+            if (hop.matches()) {
+                int n = Integer.parseInt(hop.group(1));
+                if (n < hopsBeforeServing) {
+                    x.getResponseHeaders().set("Location", "/hop/" + (n + 1) + hop.group(2));
+                    empty(x, 302);
+                    return;
+                }
+                path = hop.group(2);
+            } else if (redirectGetsTo != null && x.getRequestMethod().equals("GET") && !isLfs(path)) {
+                x.getResponseHeaders().set("Location", redirectGetsTo + path);
+                empty(x, 302);
+                return;
+            }
             Matcher m = RESOLVE.matcher(path);
             if (!m.matches()) {
                 empty(x, 404);
@@ -167,15 +217,15 @@ final class FakeHub implements AutoCloseable {
             }
             if (isLfs(file)) {
                 String sha = sha256(content);
-                x.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
-                x.getResponseHeaders().set("X-Linked-Size", String.valueOf(content.length));
+                x.getResponseHeaders().set("X-Linked-Etag", "\"" + (opaqueEtag != null ? opaqueEtag : sha) + "\"");
+                if (!omitSize) x.getResponseHeaders().set("X-Linked-Size", String.valueOf(content.length));
                 x.getResponseHeaders().set("ETag", "\"" + gitBlobSha1(("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha
                         + "\nsize " + content.length + "\n").getBytes(StandardCharsets.US_ASCII)) + "\"");
                 x.getResponseHeaders().set("Location", cdnEndpoint() + "/cdn/" + sha + "?file=" + file);
                 empty(x, 302);
                 return;
             }
-            x.getResponseHeaders().set("ETag", "W/\"" + gitBlobSha1(content) + "\"");
+            x.getResponseHeaders().set("ETag", "W/\"" + (opaqueEtag != null ? opaqueEtag : gitBlobSha1(content)) + "\"");
             x.getResponseHeaders().set("Accept-Ranges", "bytes");
             body(x, 200, corrupt.contains(file) ? flipped(content) : content, 0);
         } finally {
@@ -207,6 +257,7 @@ final class FakeHub implements AutoCloseable {
             String range = null;
             for (String h; (h = in.readLine()) != null && !h.isEmpty(); ) {
                 if (h.toLowerCase(java.util.Locale.ROOT).startsWith("range:")) range = h.substring(6).strip();
+                if (h.toLowerCase(java.util.Locale.ROOT).startsWith("authorization:")) authorized.add("GET " + requestLine.split(" ")[1]);
             }
             String target = requestLine.split(" ")[1];
             log.add(requestLine.split(" ")[0] + " " + target + (range == null ? "" : " range=" + range));
@@ -219,6 +270,10 @@ final class FakeHub implements AutoCloseable {
             }
             String file = uri.getQuery() == null ? "" : uri.getQuery().replace("file=", "");
             if (corrupt.contains(file)) content = flipped(content);
+            if (cdnFault != CdnFault.NONE) {
+                misbehave(cdnFault, content, out);
+                return;
+            }
             long from = 0;
             String status = "200 OK", extra = "";
             if (range != null) {
@@ -246,10 +301,48 @@ final class FakeHub implements AutoCloseable {
         }
     }
 
+    /** A hostile CDN answer; each ends by itself (bounded bytes and time) or when the hub closes. */
+    private void misbehave(CdnFault fault, byte[] content, OutputStream out) throws IOException {
+        switch (fault) {
+            case FLOOD_DECLARED, FLOOD_UNDECLARED -> {
+                int chunks = 1024;
+                byte[] chunk = new byte[1 << 16];
+                out.write(("HTTP/1.1 200 OK\r\n" + (fault == CdnFault.FLOOD_DECLARED ? "Content-Length: " + (long) chunks * chunk.length + "\r\n" : "")
+                        + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                for (int i = 0; i < chunks && !closed; i++) out.write(chunk);   // throws once the client hangs up
+            }
+            case DRIP -> {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + content.length + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                for (int i = 0; i < Math.min(40, content.length) && !closed; i++) {
+                    out.write(content[i]);
+                    out.flush();
+                    pause(100);
+                }
+            }
+            case STALL -> {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + content.length + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(content, 0, Math.min(100, content.length));
+                out.flush();
+                for (int i = 0; i < 200 && !closed; i++) pause(50);
+            }
+            case NONE -> throw new IllegalArgumentException("no fault");
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void body(HttpExchange x, int status, byte[] content, long from) throws IOException {
         long length = content.length - from;
         if (x.getRequestMethod().equals("HEAD")) {
-            x.getResponseHeaders().set("Content-Length", String.valueOf(length));
+            if (!omitSize) x.getResponseHeaders().set("Content-Length", String.valueOf(length));
             x.sendResponseHeaders(status, -1);
             return;
         }

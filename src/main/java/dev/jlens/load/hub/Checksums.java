@@ -1,6 +1,11 @@
 package dev.jlens.load.hub;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -11,7 +16,8 @@ import java.util.regex.Pattern;
  * What a hub ETag promises about a file's bytes. For files stored with Git LFS (weights) the hub's
  * {@code X-Linked-Etag} is the sha256 of the content; for small files kept in git ({@code config.json},
  * tokenizer files) the {@code ETag} is the git blob id, sha1 of {@code "blob <size>\0" + content}.
- * Other ETags (some mirrors) promise nothing checkable.
+ * Other ETags (some mirrors) promise nothing checkable, and since two different files may share one,
+ * such files are stored under the sha256 of what arrived instead.
  */
 final class Checksums {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -53,6 +59,32 @@ final class Checksums {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK lacks " + kind, e);
         }
+    }
+
+    /** Whether an ETag is a checksum jlens can verify (and so may name a blob by). */
+    static boolean isChecksum(String etag) {
+        return kind(etag) != null;
+    }
+
+    /** The hex sha256 of a file's bytes: the name of a blob whose ETag is no checksum. */
+    static String sha256(Path file) throws IOException {
+        try {
+            return hex(digest(MessageDigest.getInstance("SHA-256"), file));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
+    }
+
+    /** Feeds a file's bytes to a digest and returns its result. */
+    static byte[] digest(MessageDigest digest, Path file) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(1 << 20);
+            while (in.read(b) > 0) {
+                digest.update(b.flip());
+                b.clear();
+            }
+        }
+        return digest.digest();
     }
 
     static String hex(byte[] digest) {

@@ -9,8 +9,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
  * The hub's HTTP conversation about one file: a HEAD on {@code {endpoint}/{repo}/resolve/{revision}/{file}}
@@ -19,14 +21,13 @@ import java.util.OptionalLong;
 final class HubHttp {
     static final String USER_AGENT = "jlens/0.1 (java " + Runtime.version().feature() + ")";
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
-    private static final int MAX_RELATIVE_REDIRECTS = 5;
 
     /**
      * What the hub says about a file.
      *
      * @param commit   the commit the revision resolved to ({@code X-Repo-Commit})
      * @param etag     {@code X-Linked-Etag} (LFS: sha256) or {@code ETag} (git blob sha1), normalised
-     * @param size     bytes ({@code X-Linked-Size} or {@code Content-Length}), or -1 when unknown
+     * @param size     bytes ({@code X-Linked-Size} or {@code Content-Length}); a hub that sends neither is refused
      * @param location where to GET the bytes: the CDN for LFS files, else the resolve URL itself
      */
     record FileMetadata(String commit, String etag, long size, URI location) {}
@@ -36,14 +37,10 @@ final class HubHttp {
 
     HubHttp(HubSettings settings) {
         this.settings = settings;
-        // Redirects are followed by hand: a relative one (a renamed repository) is part of the
-        // metadata request, an absolute one (the CDN) is where the bytes are and carries no token.
+        // Redirects are followed by hand (RedirectChain): Java's HttpClient would forward every header,
+        // the token included, to whatever host a redirect names.
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(METADATA_TIMEOUT).build();
-    }
-
-    HttpClient client() {
-        return client;
     }
 
     URI resolveUrl(String repoId, String revision, String file) {
@@ -53,7 +50,8 @@ final class HubHttp {
     /** The file's metadata, or empty when the repository has no such file at that revision. */
     Optional<FileMetadata> metadata(String repoId, String revision, String file) throws IOException, InterruptedException {
         URI url = resolveUrl(repoId, revision, file);
-        for (int hop = 0; ; hop++) {
+        RedirectChain redirects = new RedirectChain(url, repoId + "/" + file);
+        for (;;) {
             HttpRequest.Builder head = HttpRequest.newBuilder(url).method("HEAD", HttpRequest.BodyPublishers.noBody())
                     .timeout(METADATA_TIMEOUT).header("User-Agent", USER_AGENT).header("Accept-Encoding", "identity");
             authorize(head, url);
@@ -61,33 +59,74 @@ final class HubHttp {
             HttpHeaders h = r.headers();
             int status = r.statusCode();
             Optional<String> location = h.firstValue("Location");
-            if (status >= 300 && status < 400 && location.isPresent() && URI.create(location.get()).getHost() == null
-                    && hop < MAX_RELATIVE_REDIRECTS) {
-                url = url.resolve(location.get());             // renamed repository: same question, new name
+            boolean redirect = RedirectChain.isRedirect(status, location.isPresent());
+            // A relative redirect (a renamed repository) is the same question under a new name; an absolute
+            // one (the CDN) says where the bytes are, as in huggingface_hub.
+            if (redirect && redirects.parse(url, location.get()).getHost() == null) {
+                url = redirects.next(url, location.get());
                 continue;
             }
             if (status == 404 && isMissingEntry(h)) return Optional.empty();
             if (status >= 400) throw failure(repoId, revision, file, status, h);
             String commit = h.firstValue("X-Repo-Commit").orElse(null);
             String etag = Checksums.normalizeEtag(h.firstValue("X-Linked-Etag").orElse(h.firstValue("ETag").orElse(null)));
-            if (commit == null || etag == null) {
+            if (commit == null || etag == null || etag.isEmpty()) {
                 throw new HubException(url + " answered without X-Repo-Commit or ETag, so it is not a Hugging Face hub;"
                         + " check HF_ENDPOINT (" + settings.endpoint() + ")");
             }
-            OptionalLong size = parseLong(h.firstValue("X-Linked-Size"));
-            if (size.isEmpty()) size = h.firstValueAsLong("Content-Length");
-            URI bytesAt = status >= 300 && status < 400 && location.isPresent() ? url.resolve(location.get()) : url;
-            return Optional.of(new FileMetadata(commit, etag, size.orElse(-1), bytesAt));
+            OptionalLong size = parseSize(h.firstValue("X-Linked-Size"));
+            if (size.isEmpty()) size = parseSize(h.firstValue("Content-Length"));
+            if (size.isEmpty()) {
+                // Without a size a download has no end and no deadline: a hostile server could send forever.
+                throw new HubException(url + " answered without a file size (X-Linked-Size or Content-Length), so jlens cannot"
+                        + " bound the download of " + repoId + "/" + file + "; check HF_ENDPOINT (" + settings.endpoint() + ")");
+            }
+            URI bytesAt = redirect ? redirects.next(url, location.get()) : url;
+            return Optional.of(new FileMetadata(commit, etag, size.getAsLong(), bytesAt));
         }
     }
 
-    /** Sends the token only to the hub itself, never to the CDN or another host a redirect names. */
-    void authorize(HttpRequest.Builder request, URI url) {
-        if (settings.token() != null && sameHost(url, settings.endpoint())) request.header("Authorization", "Bearer " + settings.token());
+    /**
+     * GETs {@code url}, following redirects by hand so that each hop gets the token only if it is the hub
+     * itself; redirect bodies are discarded.
+     *
+     * @param headers adds the request's own headers (Range, …) to each hop
+     * @param timeout how long each hop may take to send its response headers
+     */
+    <T> HttpResponse<T> get(URI url, Consumer<HttpRequest.Builder> headers, Duration timeout, HttpResponse.BodyHandler<T> body,
+                            String label) throws IOException, InterruptedException {
+        RedirectChain redirects = new RedirectChain(url, label);
+        HttpResponse.BodyHandler<T> skipRedirects = info -> RedirectChain.isRedirect(info.statusCode(),
+                info.headers().firstValue("Location").isPresent()) ? HttpResponse.BodySubscribers.replacing(null) : body.apply(info);
+        for (;;) {
+            HttpRequest.Builder get = HttpRequest.newBuilder(url).GET().timeout(timeout).header("User-Agent", USER_AGENT)
+                    .header("Accept-Encoding", "identity");
+            headers.accept(get);
+            authorize(get, url);
+            HttpResponse<T> r = client.send(get.build(), skipRedirects);
+            Optional<String> location = r.headers().firstValue("Location");
+            if (!RedirectChain.isRedirect(r.statusCode(), location.isPresent())) return r;
+            url = redirects.next(url, location.get());
+        }
     }
 
-    private static boolean sameHost(URI a, URI b) {
-        return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort();
+    /** Sends the token only to the hub itself (same scheme, host and port), never to the CDN or another host. */
+    void authorize(HttpRequest.Builder request, URI url) {
+        if (settings.token() != null && mayCarryToken(url)) request.header("Authorization", "Bearer " + settings.token());
+    }
+
+    boolean mayCarryToken(URI url) {
+        return Origin.of(url).equals(Origin.of(settings.endpoint()));
+    }
+
+    /** Who a URL talks to: scheme, host and port (the default one when the URL names none), as browsers compare. */
+    record Origin(String scheme, String host, int port) {
+        static Origin of(URI u) {
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
+            int port = u.getPort() != -1 ? u.getPort() : scheme.equals("https") ? 443 : scheme.equals("http") ? 80 : -1;
+            return new Origin(scheme, host, port);
+        }
     }
 
     /** A 404 means the file is absent unless the hub says the repository or revision is. */
@@ -114,9 +153,11 @@ final class HubHttp {
                 + " HF_HUB_OFFLINE=1 to use only the local cache");
     }
 
-    private static OptionalLong parseLong(Optional<String> v) {
+    /** A byte count from a header; a missing, malformed or negative one is no size. */
+    private static OptionalLong parseSize(Optional<String> v) {
         try {
-            return v.isPresent() ? OptionalLong.of(Long.parseLong(v.get().strip())) : OptionalLong.empty();
+            long n = v.isPresent() ? Long.parseLong(v.get().strip()) : -1;
+            return n >= 0 ? OptionalLong.of(n) : OptionalLong.empty();
         } catch (NumberFormatException e) {
             return OptionalLong.empty();
         }

@@ -11,6 +11,7 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,8 +29,10 @@ import java.util.regex.Pattern;
  * <p>The cache is {@code huggingface_hub}'s (see {@link RepoCache}), so files the Python tools
  * downloaded are found here and the other way round. Downloads show a progress bar, resume after an
  * interruption ({@code .incomplete} files and HTTP Range), and are checked against the checksum the
- * hub reports before they enter the cache. Within one instance, the first file fetched from a
- * revision pins it to a commit, so a model's files all come from the same commit.
+ * hub reports before they enter the cache; they are bounded in size (what the hub declared) and time
+ * (see {@link HubSettings}), and the token is sent only to the hub itself, never to a host a redirect
+ * names. Within one instance, the first file fetched from a revision pins it to a commit, so a
+ * model's files all come from the same commit.
  *
  * <p>Thread-safe; concurrent downloads of one file (threads or processes) are serialised by a lock
  * file in {@code .locks/}, as {@code huggingface_hub} does.
@@ -162,34 +165,46 @@ public final class HuggingFaceHub {
     private Path fetch(RepoCache cache, String revision, String filename, HubHttp.FileMetadata meta)
             throws IOException, InterruptedException {
         String commit = meta.commit();
-        if (!RepoCache.COMMIT.matcher(commit).matches() || !safeBlobName(meta.etag())) {
-            throw new HubException(settings.endpoint() + " sent a malformed commit or ETag for " + cache.repoId() + "/" + filename);
+        if (!RepoCache.COMMIT.matcher(commit).matches()) {
+            throw new HubException(settings.endpoint() + " sent a malformed commit for " + cache.repoId() + "/" + filename
+                    + "; check HF_ENDPOINT");
         }
         pinned.putIfAbsent(cache.repoId() + "@" + revision, commit);
         cache.writeRef(revision, commit);
-        Path blob = cache.blob(meta.etag());
+        String label = cache.repoId() + "/" + filename;
+        Path blob;
+        if (Checksums.isChecksum(meta.etag())) {
+            blob = fetchChecksummed(cache, meta, label);
+        } else {
+            // Such an ETag may be shared by different files, so it names nothing; a commit's file never changes.
+            Path known = cache.pointer(commit, filename);
+            if (Files.exists(known)) return known;
+            Files.createDirectories(cache.blobs());
+            blob = new BlobDownload(http, settings).fetchUnverified(meta, cache.blobs(), label);
+        }
+        cache.link(commit, filename, blob);
+        return cache.pointer(commit, filename);
+    }
+
+    /** The blob named by its checksum ETag, downloaded (or resumed) and verified unless the cache has it. */
+    private Path fetchChecksummed(RepoCache cache, HubHttp.FileMetadata meta, String label) throws IOException, InterruptedException {
+        String key = meta.etag().toLowerCase(Locale.ROOT);
+        Path blob = cache.blob(key);
         if (!Files.exists(blob)) {
             Files.createDirectories(blob.getParent());
-            Path lockFile = cache.lock(meta.etag());
+            Path lockFile = cache.lock(key);
             Files.createDirectories(lockFile.getParent());
             // A file lock keeps other processes out; it cannot be taken twice in one JVM, so threads queue first.
             synchronized (IN_PROCESS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new Object())) {
                 try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock lock = lockChannel.lock()) {
                     if (!Files.exists(blob)) {     // another thread or process may have finished it while we waited
-                        new BlobDownload(http, settings.progress())
-                                .fetch(meta, cache.incomplete(meta.etag()), blob, cache.repoId() + "/" + filename);
+                        new BlobDownload(http, settings).fetchVerified(meta, cache.incomplete(key), blob, label);
                     }
                 }
             }
         }
-        cache.link(commit, filename, blob);
-        return cache.pointer(commit, filename);
-    }
-
-    /** An ETag becomes a file name in blobs/: allow only what a checksum or a plain token can be. */
-    private static boolean safeBlobName(String etag) {
-        return etag.matches("[A-Za-z0-9._-]{1,128}") && !etag.startsWith(".");
+        return blob;
     }
 
     @Override

@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <pre>
  * {cache}/models--{owner}--{name}/
  *     refs/{revision}               the commit a branch or tag pointed at when last fetched
- *     blobs/{etag}                  file contents, named by their sha256 (LFS files) or git blob sha1
+ *     blobs/{etag}                  file contents, named by their sha256 (LFS files) or git blob sha1;
+ *                                   when the ETag is neither, by the sha256 of the bytes
  *     blobs/{etag}.incomplete       a download in progress, resumed with an HTTP Range request
  *     snapshots/{commit}/{file}     relative symlinks into blobs/
  *     .no_exist/{commit}/{file}     empty markers: the repository has no such file at that commit
@@ -70,8 +71,12 @@ record RepoCache(Path cacheDir, String repoId) {
         return snapshot(commit).resolve(file);
     }
 
+    Path blobs() {
+        return dir().resolve("blobs");
+    }
+
     Path blob(String etag) {
-        return dir().resolve("blobs").resolve(etag);
+        return blobs().resolve(etag);
     }
 
     Path incomplete(String etag) {
