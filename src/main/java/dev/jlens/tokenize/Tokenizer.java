@@ -7,13 +7,29 @@ import java.util.OptionalInt;
 /**
  * Text to token ids and back.
  *
- * <p>Two kinds exist: {@link CharTokenizer} (one token per character, as in Karpathy's char-level
- * models) and {@link Gpt2Tokenizer} (OpenAI's byte-level BPE). Both are immutable and thread-safe.
+ * <p>Three kinds exist: {@link CharTokenizer} (one token per character, as in Karpathy's char-level
+ * models), {@link Gpt2Tokenizer} (OpenAI's byte-level BPE, ours) and {@link HfTokenizer} (any
+ * Hugging Face {@code tokenizer.json}, run by the Hugging Face library). All are thread-safe.
  *
  * <p>The contract every implementation keeps: {@code decode(encode(s)).equals(s)} for every text
  * that {@code encode} accepts.
  */
-public sealed interface Tokenizer permits CharTokenizer, Gpt2Tokenizer {
+public sealed interface Tokenizer permits CharTokenizer, Gpt2Tokenizer, HfTokenizer {
+
+    /**
+     * The tokenizer in a folder of the Hugging Face layout: GPT-2's {@code vocab.json} + {@code merges.txt},
+     * else a {@code tokenizer.json} (or {@code tokenizer.json.gz}) with its {@code tokenizer_config.json}.
+     */
+    static Tokenizer fromPretrained(java.nio.file.Path folder) {
+        if (java.nio.file.Files.isRegularFile(folder.resolve("vocab.json")) && java.nio.file.Files.isRegularFile(folder.resolve("merges.txt"))) {
+            return Gpt2Tokenizer.fromFiles(folder.resolve("vocab.json"), folder.resolve("merges.txt"));
+        }
+        if (java.nio.file.Files.isRegularFile(folder.resolve("tokenizer.json")) || java.nio.file.Files.isRegularFile(folder.resolve("tokenizer.json.gz"))) {
+            return HfTokenizer.fromFolder(folder);
+        }
+        throw new IllegalArgumentException(folder + " has no tokenizer files (tokenizer.json, or vocab.json + merges.txt);"
+                + " give the model's folder or its tokenizer's");
+    }
 
     /** The ids of {@code text}. No BOS is added here: the model prepends it when it wants one. */
     int[] encode(String text);
