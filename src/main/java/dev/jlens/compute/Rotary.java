@@ -51,7 +51,8 @@ public record Rotary(int dHead, int rotaryDim, double[] invFreq) {
         return new Rotary(dHead, rotaryDim, out);
     }
 
-    static boolean contiguous(INDArray x) {
+    /** Whether {@code x} is row-major with no gaps, so its buffer can be read row by row from its offset. */
+    public static boolean contiguous(INDArray x) {
         return x.ordering() == 'c' && java.util.Arrays.equals(x.stride(), rowMajorStrides(x.shape()));
     }
 

@@ -14,7 +14,9 @@ public enum ActivationFunction {
     /** The exact erf GELU (PyTorch {@code nn.GELU()}). */
     GELU("gelu"),
     /** Karpathy's lecture model ({@code nn.ReLU}). */
-    RELU("relu");
+    RELU("relu"),
+    /** {@code x·σ(x)} (SiLU, "swish"): the gate of Llama's and Qwen's SwiGLU. */
+    SILU("silu");
 
     private final String tlName;
 
@@ -32,14 +34,16 @@ public enum ActivationFunction {
         }
         // HF spells the tanh approximation several ways.
         if (name.equalsIgnoreCase("gelu_pytorch_tanh") || name.equalsIgnoreCase("gelu_fast")) return GELU_NEW;
+        if (name.equalsIgnoreCase("swish")) return SILU;
         throw new IllegalArgumentException("unknown activation function '" + name
-                + "': jlens supports gelu_new, gelu and relu");
+                + "': jlens supports gelu_new (gelu_pytorch_tanh), gelu, relu and silu");
     }
 
     /** Returns a new array; {@code pre} is left untouched because the cache may hold it. */
     public INDArray apply(INDArray pre) {
         return switch (this) {
             case RELU -> Transforms.relu(pre, true);
+            case SILU -> Transforms.sigmoid(pre, true).muli(pre);
             case GELU -> {
                 // 0.5·x·(1 + erf(x/√2)); ND4J's own gelu ops are approximations (see DESIGN.md).
                 INDArray t = pre.mul(1.0 / Math.sqrt(2.0));

@@ -6,6 +6,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.compute.Attention;
 import dev.jlens.compute.Gemm;
+import dev.jlens.compute.RmsNorm;
+import dev.jlens.compute.Rotary;
 import dev.jlens.compute.Rows;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,16 +37,25 @@ final class Forward {
 
     /** One block's hook names, built once so the forward pass does not concatenate strings. */
     record BlockHooks(String residPre, String ln1Scale, String ln1Normalized,
-                      String q, String k, String v, String attnScores, String pattern, String z, String result,
+                      String q, String k, String v, String qNormScale, String qNormNormalized, String kNormScale,
+                      String kNormNormalized, String rotQ, String rotK, String attnScores, String pattern, String z,
+                      String result, String ln1PostScale, String ln1PostNormalized,
                       String attnOut, String residMid, String ln2Scale, String ln2Normalized,
-                      String mlpPre, String mlpPost, String mlpOut, String residPost) {
+                      String mlpPre, String mlpPreLinear, String mlpPost, String ln2PostScale, String ln2PostNormalized,
+                      String mlpOut, String residPost) {
         static BlockHooks of(int l) {
             String p = "blocks." + l + ".";
             return new BlockHooks(p + "hook_resid_pre", p + "ln1.hook_scale", p + "ln1.hook_normalized",
-                    p + "attn.hook_q", p + "attn.hook_k", p + "attn.hook_v", p + "attn.hook_attn_scores",
+                    p + "attn.hook_q", p + "attn.hook_k", p + "attn.hook_v",
+                    p + "attn.q_norm.hook_scale", p + "attn.q_norm.hook_normalized",
+                    p + "attn.k_norm.hook_scale", p + "attn.k_norm.hook_normalized",
+                    p + "attn.hook_rot_q", p + "attn.hook_rot_k", p + "attn.hook_attn_scores",
                     p + "attn.hook_pattern", p + "attn.hook_z", p + "attn.hook_result",
+                    p + "ln1_post.hook_scale", p + "ln1_post.hook_normalized",
                     p + "hook_attn_out", p + "hook_resid_mid", p + "ln2.hook_scale", p + "ln2.hook_normalized",
-                    p + "mlp.hook_pre", p + "mlp.hook_post", p + "hook_mlp_out", p + "hook_resid_post");
+                    p + "mlp.hook_pre", p + "mlp.hook_pre_linear", p + "mlp.hook_post",
+                    p + "ln2_post.hook_scale", p + "ln2_post.hook_normalized",
+                    p + "hook_mlp_out", p + "hook_resid_post");
         }
     }
 
@@ -52,32 +63,53 @@ final class Forward {
     private final Weights w;
     private final PackedWeights packed;
     private final List<BlockHooks> names = new ArrayList<>();
+    private final Architecture arch;
+    private final Rotary rotary;     // null without rotary positions
 
     /** @param packed heap copies of the block matrices, or null to read every matrix from its array */
     Forward(ModelConfig cfg, Weights weights, PackedWeights packed) {
         this.cfg = cfg;
         this.w = weights;
         this.packed = packed;
+        this.arch = cfg.arch();
         for (int l = 0; l < cfg.nLayers(); l++) names.add(BlockHooks.of(l));
+        if (arch.positions() instanceof Architecture.Rotary r) {
+            Rotary plain = Rotary.of(cfg.dHead(), r.fraction(), r.base());
+            Architecture.Llama3Scaling s = r.llama3();
+            this.rotary = s == null ? plain : plain.llama3Scaled(s.factor(), s.lowFreqFactor(), s.highFreqFactor(), s.originalContext());
+        } else {
+            this.rotary = null;
+        }
     }
 
     /** Every hook point of this architecture, in the order a forward pass reaches them. */
     static List<String> hookNames(ModelConfig cfg) {
-        List<String> out = new ArrayList<>(List.of(HOOK_EMBED, HOOK_POS_EMBED));
-        boolean ln = cfg.hasLayerNorm();
+        Architecture arch = cfg.arch();
+        List<String> out = new ArrayList<>(List.of(HOOK_EMBED));
+        if (arch.positions() instanceof Architecture.Learned) out.add(HOOK_POS_EMBED);
+        boolean norm = cfg.hasNorm();
         for (int l = 0; l < cfg.nLayers(); l++) {
             BlockHooks h = BlockHooks.of(l);
             out.add(h.residPre());
-            if (ln) out.addAll(List.of(h.ln1Scale(), h.ln1Normalized()));
-            out.addAll(List.of(h.q(), h.k(), h.v(), h.attnScores(), h.pattern(), h.z(), h.result(), h.attnOut()));
+            if (norm) out.addAll(List.of(h.ln1Scale(), h.ln1Normalized()));
+            out.addAll(List.of(h.q(), h.k(), h.v()));
+            if (arch.qkNorm()) out.addAll(List.of(h.qNormScale(), h.qNormNormalized(), h.kNormScale(), h.kNormNormalized()));
+            if (arch.rotary()) out.addAll(List.of(h.rotQ(), h.rotK()));
+            out.addAll(List.of(h.attnScores(), h.pattern(), h.z(), h.result()));
+            if (arch.postNorms()) out.addAll(List.of(h.ln1PostScale(), h.ln1PostNormalized()));
+            out.add(h.attnOut());
             if (!cfg.attnOnly()) {
-                out.add(h.residMid());
-                if (ln) out.addAll(List.of(h.ln2Scale(), h.ln2Normalized()));
-                out.addAll(List.of(h.mlpPre(), h.mlpPost(), h.mlpOut()));
+                if (!arch.parallel()) out.add(h.residMid());
+                if (norm) out.addAll(List.of(h.ln2Scale(), h.ln2Normalized()));
+                out.add(h.mlpPre());
+                if (arch.gatedMlp()) out.add(h.mlpPreLinear());
+                out.add(h.mlpPost());
+                if (arch.postNorms()) out.addAll(List.of(h.ln2PostScale(), h.ln2PostNormalized()));
+                out.add(h.mlpOut());
             }
             out.add(h.residPost());
         }
-        if (ln) out.addAll(List.of(LN_FINAL_SCALE, LN_FINAL_NORMALIZED));
+        if (norm) out.addAll(List.of(LN_FINAL_SCALE, LN_FINAL_NORMALIZED));
         return out;
     }
 
@@ -91,10 +123,15 @@ final class Forward {
     INDArray run(long[][] tokens, HookContext ctx, Logits logits, int stopAfter) {
         int batch = tokens.length, pos = tokens[0].length;
         INDArray embed = ctx.at(HOOK_EMBED, -1, embed(tokens));               // [batch, pos, d_model]
-        INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, pos)); // [batch, pos, d_model]
-        INDArray resid = add(embed, posEmbed);                                 // [batch, pos, d_model]
-        ctx.release(embed);
-        ctx.release(posEmbed);
+        INDArray resid;
+        if (arch.positions() instanceof Architecture.Learned) {
+            INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, pos)); // [batch, pos, d_model]
+            resid = add(embed, posEmbed);                                      // [batch, pos, d_model]
+            ctx.release(embed);
+            ctx.release(posEmbed);
+        } else {
+            resid = embed;                     // rotary positions act inside attention; the stream starts as the embedding
+        }
         if (logits == Logits.NONE && stopAfter < 0) return null;
         for (int l = 0; l < cfg.nLayers(); l++) {
             INDArray next = block(l, resid, ctx);
@@ -108,12 +145,13 @@ final class Forward {
             ctx.release(resid);
             resid = last;
         }
-        INDArray x = cfg.hasLayerNorm()
-                ? layerNorm(resid, w.lnFinalW(), w.lnFinalB(), LN_FINAL_SCALE, LN_FINAL_NORMALIZED, -1, ctx)
+        INDArray x = cfg.hasNorm()
+                ? norm(resid, w.lnFinalW(), w.lnFinalB(), LN_FINAL_SCALE, LN_FINAL_NORMALIZED, -1, ctx)
                 : resid;
         INDArray out = unembed(x);
         if (x != resid) ctx.release(x);
         ctx.release(resid);
+        if (arch.finalSoftCap() > 0) softCap(out, arch.finalSoftCap());        // Gemma 2: cap·tanh(logits/cap)
         return out;
     }
 
@@ -122,7 +160,9 @@ final class Forward {
         int[] flat = new int[batch * pos];
         for (int b = 0; b < batch; b++) for (int t = 0; t < pos; t++) flat[b * pos + t] = (int) tokens[b][t];
         // One native gather: getRows makes a view per row, which at batch·pos = 32K rows took longer than the blocks.
-        return shaped(Nd4j.pullRows(w.W_E(), 1, flat), batch, pos, cfg.dModel());   // [batch·pos, d] → [batch, pos, d]
+        INDArray rows = Nd4j.pullRows(w.W_E(), 1, flat);                          // [batch·pos, d_model]
+        if (arch.embeddingScale() != 1) rows.muli((float) arch.embeddingScale());   // Gemma: × √d_model, in float32
+        return shaped(rows, batch, pos, cfg.dModel());                             // [batch, pos, d_model]
     }
 
     private INDArray positions(int batch, int pos) {
@@ -137,11 +177,12 @@ final class Forward {
     }
 
     private INDArray block(int l, INDArray residIn, HookContext ctx) {
+        if (arch.parallel()) return parallelBlock(l, residIn, ctx);
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         INDArray residPre = ctx.at(h.residPre(), l, residIn);
-        INDArray x = cfg.hasLayerNorm()
-                ? layerNorm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx)
+        INDArray x = cfg.hasNorm()
+                ? norm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx)
                 : residPre;
         INDArray attnOut = attention(l, x, ctx);
         if (x != residPre) ctx.release(x);
@@ -151,18 +192,73 @@ final class Forward {
             if (residPre != residIn) ctx.release(residPre);
             return residPost;
         }
-        INDArray residMid = ctx.at(h.residMid(), l, add(residPre, attnOut));
+        INDArray residMid = ctx.at(h.residMid(), l, add(residPre, attnOut));   // resid_pre + attn(ln1(resid_pre))
         ctx.release(attnOut);
         if (residPre != residIn) ctx.release(residPre);
-        INDArray x2 = cfg.hasLayerNorm()
-                ? layerNorm(residMid, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx)
+        INDArray x2 = cfg.hasNorm()
+                ? norm(residMid, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx)
                 : residMid;
         INDArray mlpOut = mlp(l, x2, ctx);
         if (x2 != residMid) ctx.release(x2);
-        INDArray residPost = ctx.at(h.residPost(), l, add(residMid, mlpOut));
+        INDArray residPost = ctx.at(h.residPost(), l, add(residMid, mlpOut));  // resid_mid + mlp(ln2(resid_mid))
         ctx.release(mlpOut);
         ctx.release(residMid);
         return residPost;
+    }
+
+    /** GPT-NeoX's block: attention and MLP both read the block's input; no {@code hook_resid_mid}. */
+    private INDArray parallelBlock(int l, INDArray residIn, HookContext ctx) {
+        BlockHooks h = names.get(l);
+        LayerWeights lw = w.layers().get(l);
+        INDArray residPre = ctx.at(h.residPre(), l, residIn);
+        INDArray x = norm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx);
+        INDArray attnOut = attention(l, x, ctx);
+        ctx.release(x);
+        INDArray x2 = norm(residPre, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx);
+        INDArray mlpOut = mlp(l, x2, ctx);
+        ctx.release(x2);
+        INDArray sum = add(residPre, attnOut);
+        INDArray residPost = ctx.at(h.residPost(), l, add(sum, mlpOut));      // resid_pre + attn(ln1(·)) + mlp(ln2(·))
+        ctx.release(sum);
+        ctx.release(attnOut);
+        ctx.release(mlpOut);
+        if (residPre != residIn) ctx.release(residPre);
+        return residPost;
+    }
+
+    /** The model's norm: TransformerLens's LayerNorm, or RMSNorm. */
+    private INDArray norm(INDArray x, INDArray weight, INDArray bias, String scaleName, String normName, int layer, HookContext ctx) {
+        return cfg.normalization() == Normalization.RMS
+                ? rmsNorm(x, weight, scaleName, normName, layer, ctx)
+                : layerNorm(x, weight, bias, scaleName, normName, layer, ctx);
+    }
+
+    /**
+     * RMSNorm over the last axis: {@code hook_scale = √(mean(x²) + eps)} ({@code [..., 1]}), then
+     * {@code hook_normalized = x / scale · w} (or {@code · (1 + w)}, Gemma): as with LayerNorm, the
+     * norm's output with its weight, exactly what the next layer reads.
+     */
+    private INDArray rmsNorm(INDArray x, INDArray weight, String scaleName, String normName, int layer, HookContext ctx) {
+        long[] shape = x.shape();
+        long[] scaleShape = shape.clone();
+        scaleShape[shape.length - 1] = 1;
+        INDArray in = Rotary.contiguous(x) ? x : x.dup('c');
+        INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, scaleShape);
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        RmsNorm.apply(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
+        if (ctx.hooked(scaleName)) {
+            // A hook may change the scale before it is used: x / scale · w again, with the scale it returns.
+            INDArray changed = ctx.at(scaleName, layer, scale);
+            long d = shape[shape.length - 1], n = in.length() / d;
+            INDArray factor = arch.normPlusOne() ? weight.add(1f) : weight;
+            out.close();
+            out = shaped(in.reshape(n, d).dup('c').diviColumnVector(changed.reshape(n, 1)).muliRowVector(factor), shape);
+        } else {
+            ctx.at(scaleName, layer, scale);
+            ctx.release(scale);
+        }
+        if (in != x) in.close();
+        return ctx.at(normName, layer, out);
     }
 
     /**
@@ -200,6 +296,114 @@ final class Forward {
     }
 
     private INDArray attention(int l, INDArray x, HookContext ctx) {
+        return arch.isGpt2Block(cfg.nHeads()) ? fusedAttention(l, x, ctx) : attentionStepByStep(l, x, ctx);
+    }
+
+    /**
+     * Attention of any architecture, each step on whole arrays in the paper's order: project →
+     * (per-head q/k norm) → rotary → scores → soft cap → mask (causal, sliding window) → softmax →
+     * pattern·v → output projection (→ post-norm). Grouped key/value heads serve
+     * {@code n_heads / n_kv_heads} query heads each; {@code hook_k}/{@code hook_v} have the key/value heads.
+     */
+    private INDArray attentionStepByStep(int l, INDArray x, HookContext ctx) {
+        BlockHooks h = names.get(l);
+        LayerWeights lw = w.layers().get(l);
+        int batch = (int) x.size(0), pos = (int) x.size(1), n = batch * pos;
+        int heads = cfg.nHeads(), kvHeads = cfg.nKvHeads(), dHead = cfg.dHead(), group = heads / kvHeads;
+        long qw = (long) heads * dHead, kw = (long) kvHeads * dHead;
+        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), null, lw.qkvB());  // [batch·pos, (heads + 2·kv)·d_head]
+        INDArray q = ctx.at(h.q(), l, qkv.get(all(), interval(0, qw)).dup('c').reshape(batch, pos, heads, dHead));
+        INDArray k = ctx.at(h.k(), l, qkv.get(all(), interval(qw, qw + kw)).dup('c').reshape(batch, pos, kvHeads, dHead));
+        INDArray v = ctx.at(h.v(), l, qkv.get(all(), interval(qw + kw, qw + 2 * kw)).dup('c').reshape(batch, pos, kvHeads, dHead));
+        ctx.release(qkv);
+        if (arch.qkNorm()) {                                                   // Qwen 3: RMSNorm of each head
+            q = rmsNorm(q, lw.qNormW(), h.qNormScale(), h.qNormNormalized(), l, ctx);
+            k = rmsNorm(k, lw.kNormW(), h.kNormScale(), h.kNormNormalized(), l, ctx);
+        }
+        if (rotary != null) {
+            q = q.dup('c');
+            k = k.dup('c');
+            rotary.apply(q, 0);
+            rotary.apply(k, 0);
+            q = ctx.at(h.rotQ(), l, q);                                        // [batch, pos, head, d_head]
+            k = ctx.at(h.rotK(), l, k);                                        // [batch, pos, kv_head, d_head]
+        }
+        INDArray qh = q.permute(0, 2, 1, 3).dup('c');                         // [batch, head, pos, d_head]
+        INDArray kh = perQueryHead(k, heads, group);                          // [batch, head, pos, d_head]
+        INDArray vh = perQueryHead(v, heads, group);
+        INDArray kt = kh.permute(0, 1, 3, 2).dup('c');                     // [batch, head, d_head, key]
+        INDArray scores = Nd4j.matmul(qh, kt).divi(cfg.attnScale());          // [batch, head, query, key]
+        kt.close();
+        qh.close();
+        kh.close();
+        if (arch.attnSoftCap() > 0) softCap(scores, arch.attnSoftCap());       // Gemma 2, before the mask
+        mask(scores, arch.windowOf(l));
+        scores = ctx.at(h.attnScores(), l, scores);                           // [batch, head, query, key]
+        INDArray pattern = Nd4j.createUninitialized(DataType.FLOAT, scores.shape());
+        Nd4j.exec(new SoftMax(scores, pattern, 3));
+        ctx.release(scores);
+        pattern = ctx.at(h.pattern(), l, pattern);                            // [batch, head, query, key]
+        INDArray zh = Nd4j.matmul(pattern, vh);                               // [batch, head, pos, d_head]
+        vh.close();
+        ctx.release(pattern);
+        INDArray z = ctx.at(h.z(), l, zh.permute(0, 2, 1, 3).dup('c'));      // [batch, pos, head, d_head]
+        zh.close();
+        INDArray attnOut = shaped(outputProjection(l, z, batch, pos, ctx), batch, pos, cfg.dModel());
+        ctx.release(z);
+        if (arch.postNorms()) {
+            INDArray normed = rmsNorm(attnOut, lw.ln1PostW(), h.ln1PostScale(), h.ln1PostNormalized(), l, ctx);
+            ctx.release(attnOut);
+            attnOut = normed;
+        }
+        return ctx.at(h.attnOut(), l, attnOut);                               // [batch, pos, d_model]
+    }
+
+    /** {@code z · W_O + b_O} ({@code [batch·pos, d_model]}), through {@code hook_result} when it is asked for. */
+    private INDArray outputProjection(int l, INDArray z, int batch, int pos, HookContext ctx) {
+        BlockHooks h = names.get(l);
+        LayerWeights lw = w.layers().get(l);
+        int heads = cfg.nHeads(), dHead = cfg.dHead(), n = batch * pos;
+        if (!ctx.wants(h.result())) return linear(z.reshape(n, heads * dHead), lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB());
+        INDArray zByHead = shaped(z.permute(2, 0, 1, 3).dup('c'), heads, n, dHead);   // [head, batch·pos, d_head]
+        INDArray perHead = Nd4j.matmul(zByHead, lw.oW().reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
+        zByHead.close();
+        INDArray result = ctx.at(h.result(), l,
+                perHead.reshape(heads, batch, pos, cfg.dModel()).permute(1, 2, 0, 3)); // [batch, pos, head, d_model]
+        return shaped(result.sum(2), n, cfg.dModel()).addiRowVector(lw.oB());        // [batch·pos, d_model]
+    }
+
+    /** Key or value heads {@code [batch, pos, kv_head, d_head]} as {@code [batch, head, pos, d_head]}, each serving {@code group} query heads. */
+    private static INDArray perQueryHead(INDArray kv, int heads, int group) {
+        INDArray byHead = kv.permute(0, 2, 1, 3);                              // [batch, kv_head, pos, d_head]
+        if (group == 1) return byHead.dup('c');
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, kv.size(0), heads, kv.size(1), kv.size(3));
+        for (int hq = 0; hq < heads; hq++) out.get(all(), point(hq), all(), all()).assign(byHead.get(all(), point(hq / group), all(), all()));
+        return out;
+    }
+
+    /** −∞ where a query may not look: later keys, and keys {@code window} or more positions back. */
+    private static void mask(INDArray scores, int window) {
+        long batch = scores.size(0), heads = scores.size(1), pos = scores.size(2);
+        java.nio.FloatBuffer buf = scores.data().asNioFloat();
+        long base = scores.offset();
+        for (long bh = 0; bh < batch * heads; bh++) {
+            for (long qi = 0; qi < pos; qi++) {
+                long row = base + (bh * pos + qi) * pos;
+                for (long ki = 0; ki < pos; ki++) {
+                    if (ki > qi || (window > 0 && qi - ki >= window)) buf.put((int) (row + ki), Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
+    }
+
+    /** {@code x ← cap · tanh(x / cap)} in place (Gemma 2's soft caps on scores and logits). */
+    private static void softCap(INDArray x, double cap) {
+        x.divi(cap);
+        Transforms.tanh(x, false);
+        x.muli(cap);
+    }
+
+    private INDArray fusedAttention(int l, INDArray x, HookContext ctx) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         int batch = (int) x.size(0), pos = (int) x.size(1);
@@ -227,7 +431,7 @@ final class Forward {
             if (scores != null) ctx.at(h.attnScores(), l, scores);          // [batch, head, query, key]
             if (pattern != null) ctx.at(h.pattern(), l, pattern);           // [batch, head, query, key]
         } else {
-            attentionStepByStep(l, qkvUsed, batch, pos, ctx, zArr);
+            hookedScoresAttention(l, qkvUsed, batch, pos, ctx, zArr);
         }
         if (qkvUsed != qkv) ctx.release(qkvUsed);
         ctx.release(qkv, q, k, v);
@@ -254,7 +458,7 @@ final class Forward {
      * Attention with hooks on the scores or the pattern, which may change either before it is
      * used: masked scores → hook → softmax → hook → pattern · v, each step on whole arrays.
      */
-    private void attentionStepByStep(int l, INDArray qkv, int batch, int pos, HookContext ctx, INDArray zOut) {
+    private void hookedScoresAttention(int l, INDArray qkv, int batch, int pos, HookContext ctx, INDArray zOut) {
         BlockHooks h = names.get(l);
         int heads = cfg.nHeads(), dHead = cfg.dHead();
         INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
@@ -285,18 +489,38 @@ final class Forward {
         return shaped(out, (long) batch * pos, 3L * heads * dHead);       // [batch·pos, 3·heads·d_head]
     }
 
+    /**
+     * {@code W_out · act(x·W_in + b_in) + b_out}, or gated: {@code W_out · (act(x·W_gate) ⊙ (x·W_in))}
+     * with {@code hook_pre} the gate's input and {@code hook_pre_linear} the linear branch (TransformerLens's names).
+     */
     private INDArray mlp(int l, INDArray x, HookContext ctx) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         int batch = (int) x.size(0), pos = (int) x.size(1), n = batch * pos;
-        INDArray pre = ctx.at(h.mlpPre(), l,
-                shaped(linear(x.reshape(n, cfg.dModel()), lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB()),
-                        batch, pos, cfg.dMlp()));                           // [batch, pos, d_mlp]
-        INDArray post = ctx.at(h.mlpPost(), l, cfg.actFn().apply(pre));    // [batch, pos, d_mlp]
-        ctx.release(pre);
-        INDArray out = linear(post.reshape(n, cfg.dMlp()), lw.outW(), packed(l, PackedWeights.Matrix.OUT), lw.outB()); // [batch·pos, d_model]
+        INDArray x2 = x.reshape(n, cfg.dModel());                              // [batch·pos, d_model]
+        INDArray post;
+        if (arch.gatedMlp()) {
+            INDArray pre = ctx.at(h.mlpPre(), l, shaped(linear(x2, lw.gateW(), null, null), batch, pos, cfg.dMlp()));
+            INDArray preLinear = ctx.at(h.mlpPreLinear(), l, shaped(linear(x2, lw.inW(), null, lw.inB()), batch, pos, cfg.dMlp()));
+            INDArray act = cfg.actFn().apply(pre);
+            ctx.release(pre);
+            post = ctx.at(h.mlpPost(), l, act.muli(preLinear));                // [batch, pos, d_mlp]
+            ctx.release(preLinear);
+        } else {
+            INDArray pre = ctx.at(h.mlpPre(), l,
+                    shaped(linear(x2, lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB()), batch, pos, cfg.dMlp())); // [batch, pos, d_mlp]
+            post = ctx.at(h.mlpPost(), l, cfg.actFn().apply(pre));              // [batch, pos, d_mlp]
+            ctx.release(pre);
+        }
+        INDArray out = shaped(linear(post.reshape(n, cfg.dMlp()), lw.outW(), packed(l, PackedWeights.Matrix.OUT), lw.outB()),
+                batch, pos, cfg.dModel());                                     // [batch, pos, d_model]
         ctx.release(post);
-        return ctx.at(h.mlpOut(), l, shaped(out, batch, pos, cfg.dModel())); // [batch, pos, d_model]
+        if (arch.postNorms()) {
+            INDArray normed = rmsNorm(out, lw.ln2PostW(), h.ln2PostScale(), h.ln2PostNormalized(), l, ctx);
+            ctx.release(out);
+            out = normed;
+        }
+        return ctx.at(h.mlpOut(), l, out);                                     // [batch, pos, d_model]
     }
 
     private INDArray unembed(INDArray x) {

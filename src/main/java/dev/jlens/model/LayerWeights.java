@@ -21,6 +21,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param inB   {@code [d_mlp]}
  * @param outW  {@code [d_mlp, d_model]}
  * @param outB  {@code [d_model]}
+ * @param gateW {@code [d_model, d_mlp]}, the gate of a gated MLP ({@code W_gate}); {@code null} otherwise
+ * @param qNormW {@code [d_head]}, RMSNorm of each query head (Qwen 3); {@code null} otherwise
+ * @param kNormW {@code [d_head]}, RMSNorm of each key head
+ * @param ln1PostW {@code [d_model]}, the norm after attention (Gemma 2); {@code null} otherwise
+ * @param ln2PostW {@code [d_model]}, the norm after the MLP
+ *
+ * <p>With grouped-query attention {@code qkvW} is {@code [d_model, (n_heads + 2·n_kv_heads)·d_head]}:
+ * all query heads, then the key heads, then the value heads. RMSNorm has no bias: {@code ln1B},
+ * {@code ln2B} are {@code null} then.
  */
 public record LayerWeights(
         INDArray ln1W, INDArray ln1B,
@@ -28,4 +37,14 @@ public record LayerWeights(
         INDArray oW, INDArray oB,
         INDArray ln2W, INDArray ln2B,
         INDArray inW, INDArray inB,
-        INDArray outW, INDArray outB) {}
+        INDArray outW, INDArray outB,
+        INDArray gateW,
+        INDArray qNormW, INDArray kNormW,
+        INDArray ln1PostW, INDArray ln2PostW) {
+
+    /** A GPT-2-style block: no gate, no query/key norms, no post-norms. */
+    public LayerWeights(INDArray ln1W, INDArray ln1B, INDArray qkvW, INDArray qkvB, INDArray oW, INDArray oB,
+                        INDArray ln2W, INDArray ln2B, INDArray inW, INDArray inB, INDArray outW, INDArray outB) {
+        this(ln1W, ln1B, qkvW, qkvB, oW, oB, ln2W, ln2B, inW, inB, outW, outB, null, null, null, null, null);
+    }
+}

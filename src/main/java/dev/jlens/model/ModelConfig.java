@@ -23,6 +23,8 @@ import java.util.Map;
  *                             video-era lecture code
  * @param attnOnly             blocks without an MLP (and without {@code hook_resid_mid})
  * @param defaultPrependBos    whether {@code toTokens(text)} prepends BOS (GPT-2 yes, char models have none)
+ * @param arch                 what the model is beyond these sizes: positions, grouped-query attention,
+ *                             gated MLP, parallel blocks, soft caps, … ({@link Architecture})
  */
 public record ModelConfig(
         String modelName,
@@ -39,7 +41,16 @@ public record ModelConfig(
         double eps,
         double attnScale,
         boolean attnOnly,
-        boolean defaultPrependBos) {
+        boolean defaultPrependBos,
+        Architecture arch) {
+
+    /** A GPT-2-style model ({@link Architecture#gpt2}): learned positions, multi-head attention, plain MLP. */
+    public ModelConfig(String modelName, String architecture, int nLayers, int dModel, int nHeads, int dHead, int dMlp, int dVocab,
+                       int nCtx, ActivationFunction actFn, Normalization normalization, double eps, double attnScale, boolean attnOnly,
+                       boolean defaultPrependBos) {
+        this(modelName, architecture, nLayers, dModel, nHeads, dHead, dMlp, dVocab, nCtx, actFn, normalization, eps, attnScale,
+                attnOnly, defaultPrependBos, Architecture.gpt2(nHeads));
+    }
 
     public ModelConfig {
         requirePositive("nLayers", nLayers);
@@ -54,7 +65,12 @@ public record ModelConfig(
             requirePositive("dMlp", dMlp);
             if (actFn == null) throw new IllegalArgumentException("a model with an MLP needs an activation function");
         }
-        if (normalization == null) throw new IllegalArgumentException("normalization must be LN or NONE");
+        if (normalization == null) throw new IllegalArgumentException("normalization must be LN, RMS or NONE");
+        if (arch == null) throw new IllegalArgumentException("the architecture description must be given");
+        if (nHeads % arch.nKvHeads() != 0) {
+            throw new IllegalArgumentException("n_heads " + nHeads + " is not a multiple of n_key_value_heads " + arch.nKvHeads());
+        }
+        if (arch.gatedMlp() && attnOnly) throw new IllegalArgumentException("an attention-only model has no (gated) MLP");
         if (!(attnScale > 0)) throw new IllegalArgumentException("attnScale must be positive, got " + attnScale);
         if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
     }
@@ -63,8 +79,19 @@ public record ModelConfig(
         if (value <= 0) throw new IllegalArgumentException(name + " must be positive, got " + value);
     }
 
+    /** LayerNorm (centred, with bias) specifically; see {@link #hasNorm()}. */
     public boolean hasLayerNorm() {
         return normalization == Normalization.LN;
+    }
+
+    /** Whether blocks normalise their inputs at all (LayerNorm or RMSNorm): the {@code ln*} hook points exist. */
+    public boolean hasNorm() {
+        return normalization != Normalization.NONE;
+    }
+
+    /** Key/value heads ({@code n_key_value_heads}); equal to {@link #nHeads()} without grouped-query attention. */
+    public int nKvHeads() {
+        return arch.nKvHeads();
     }
 
     /** The fields in TransformerLens's names, for printing next to what users know from Python. */
@@ -80,12 +107,24 @@ public record ModelConfig(
         m.put("d_vocab", dVocab);
         m.put("n_ctx", nCtx);
         m.put("act_fn", actFn == null ? null : actFn.tlName());
-        m.put("normalization_type", normalization == Normalization.LN ? "LN" : null);
+        m.put("normalization_type", normalization == Normalization.NONE ? null : normalization.name());
+        m.put("n_key_value_heads", arch.nKvHeads());
         m.put("eps", eps);
         m.put("attn_scale", attnScale);
         m.put("attn_only", attnOnly);
         m.put("default_prepend_bos", defaultPrependBos);
-        m.put("positional_embedding_type", "standard");
+        m.put("positional_embedding_type", arch.positions() instanceof Architecture.Rotary ? "rotary"
+                : arch.positions() instanceof Architecture.Learned ? "standard" : null);
+        if (arch.positions() instanceof Architecture.Rotary r) {
+            m.put("rotary_dim", (int) Math.round(dHead * r.fraction()) / 2 * 2);
+            m.put("rotary_base", r.base());
+        }
+        m.put("gated_mlp", arch.gatedMlp());
+        m.put("parallel_attn_mlp", arch.parallel());
+        m.put("use_normalization_before_and_after", arch.postNorms());
+        m.put("attn_scores_soft_cap", arch.attnSoftCap() == 0 ? -1.0 : arch.attnSoftCap());
+        m.put("output_logits_soft_cap", arch.finalSoftCap() == 0 ? -1.0 : arch.finalSoftCap());
+        m.put("window_size", arch.slidingWindow() == 0 ? null : arch.slidingWindow());
         return m;
     }
 

@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * All of a model's parameters.
  *
  * @param W_E     token embedding {@code [d_vocab, d_model]}
- * @param W_pos   position embedding {@code [n_ctx, d_model]}
+ * @param W_pos   position embedding {@code [n_ctx, d_model]}; {@code null} for rotary or no positions
  * @param layers  one entry per block
  * @param lnFinalW final LayerNorm weight {@code [d_model]}, {@code null} without LayerNorm
  * @param lnFinalB final LayerNorm bias
@@ -36,9 +36,12 @@ public record Weights(
      */
     public void validate(ModelConfig cfg) {
         List<String> problems = new ArrayList<>();
-        int d = cfg.dModel(), hd = cfg.nHeads() * cfg.dHead();
+        int d = cfg.dModel(), hd = cfg.nHeads() * cfg.dHead(), kv = cfg.nKvHeads() * cfg.dHead();
+        Architecture arch = cfg.arch();
+        boolean norm = cfg.hasNorm(), bias = cfg.hasLayerNorm();
         expect(problems, "embed.W_E", W_E, cfg.dVocab(), d);
-        if (W_pos == null || W_pos.rank() != 2 || W_pos.size(1) != d || W_pos.size(0) < cfg.nCtx()) {
+        if (arch.positions() instanceof Architecture.Learned
+                && (W_pos == null || W_pos.rank() != 2 || W_pos.size(1) != d || W_pos.size(0) < cfg.nCtx())) {
             problems.add("pos_embed.W_pos has shape " + shape(W_pos) + ", expected [" + cfg.nCtx() + ", " + d + "]");
         }
         if (layers.size() != cfg.nLayers()) {
@@ -47,29 +50,30 @@ public record Weights(
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights w = layers.get(l);
             String p = "blocks." + l + ".";
-            if (cfg.hasLayerNorm()) {
-                expect(problems, p + "ln1.w", w.ln1W(), d);
-                expect(problems, p + "ln1.b", w.ln1B(), d);
-            }
-            expect(problems, p + "attn.W_QKV", w.qkvW(), d, 3L * hd);
-            expect(problems, p + "attn.b_QKV", w.qkvB(), 3L * hd);
+            if (norm) expect(problems, p + "ln1.w", w.ln1W(), d);
+            if (bias) expect(problems, p + "ln1.b", w.ln1B(), d);
+            expect(problems, p + "attn.W_QKV", w.qkvW(), d, (long) hd + 2L * kv);
+            expect(problems, p + "attn.b_QKV", w.qkvB(), (long) hd + 2L * kv);
             expect(problems, p + "attn.W_O", w.oW(), hd, d);
             expect(problems, p + "attn.b_O", w.oB(), d);
+            if (arch.qkNorm()) {
+                expect(problems, p + "attn.q_norm.w", w.qNormW(), cfg.dHead());
+                expect(problems, p + "attn.k_norm.w", w.kNormW(), cfg.dHead());
+            }
+            if (arch.postNorms()) expect(problems, p + "ln1_post.w", w.ln1PostW(), d);
             if (!cfg.attnOnly()) {
-                if (cfg.hasLayerNorm()) {
-                    expect(problems, p + "ln2.w", w.ln2W(), d);
-                    expect(problems, p + "ln2.b", w.ln2B(), d);
-                }
+                if (norm) expect(problems, p + "ln2.w", w.ln2W(), d);
+                if (bias) expect(problems, p + "ln2.b", w.ln2B(), d);
+                if (arch.gatedMlp()) expect(problems, p + "mlp.W_gate", w.gateW(), d, cfg.dMlp());
                 expect(problems, p + "mlp.W_in", w.inW(), d, cfg.dMlp());
                 expect(problems, p + "mlp.b_in", w.inB(), cfg.dMlp());
                 expect(problems, p + "mlp.W_out", w.outW(), cfg.dMlp(), d);
                 expect(problems, p + "mlp.b_out", w.outB(), d);
+                if (arch.postNorms()) expect(problems, p + "ln2_post.w", w.ln2PostW(), d);
             }
         }
-        if (cfg.hasLayerNorm()) {
-            expect(problems, "ln_final.w", lnFinalW, d);
-            expect(problems, "ln_final.b", lnFinalB, d);
-        }
+        if (norm) expect(problems, "ln_final.w", lnFinalW, d);
+        if (bias) expect(problems, "ln_final.b", lnFinalB, d);
         expect(problems, "unembed.W_U", W_U, d, cfg.dVocab());
         if (b_U != null) expect(problems, "unembed.b_U", b_U, cfg.dVocab());
         if (!problems.isEmpty()) {
