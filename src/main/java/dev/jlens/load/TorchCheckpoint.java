@@ -137,6 +137,11 @@ final class TorchCheckpoint implements AutoCloseable {
         }
     }
 
+    /** A tensor's element count, once its view is checked to lie inside its storage and to be no larger than it. */
+    long elements(String name, TensorRef t) {
+        return checkedView(name, t);
+    }
+
     @Override
     public void close() {
         zip.close();

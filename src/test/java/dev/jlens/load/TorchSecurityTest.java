@@ -342,6 +342,19 @@ class TorchSecurityTest {
     }
 
     @Test
+    void viewsThatOverlapOneStorageAgainAndAgainAreRefused() {
+        // One real 1 MB storage under 12 names at different offsets: each view is copied out, 12 MB from 1 MB;
+        // with a model's worth of names (nanoGPT's n_layer comes from the pickle) it would be any number of GB.
+        int n = 1 << 18;
+        TorchFileWriter.Storage s = floats("0", new float[n]);
+        Map<String, Object> sd = new LinkedHashMap<>();
+        for (int i = 0; i < 12; i++) sd.put("h." + i + ".w", new TorchFileWriter.Tensor(s, i, new long[] {n - 12}, new long[] {1}));
+        Path f = tmp.resolve("overlaps.pt");
+        TorchFileWriter.save(f, sd);
+        assertMentions(refused(f), "overlaps.pt", "tensor 'h.", "its view overlaps others again and again");
+    }
+
+    @Test
     void aDeflatedEntryDeclaringMoreThanItsBytesCanHoldIsRefusedBeforeAllocating() {
         // 1.9 GB declared over a few dozen compressed bytes: deflate expands at most 1032-fold.
         var e = refused(hostile("deflated-1.9GB"));
