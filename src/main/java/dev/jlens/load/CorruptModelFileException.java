@@ -47,10 +47,38 @@ public final class CorruptModelFileException extends RuntimeException {
         return Optional.ofNullable(tensor);
     }
 
+    /**
+     * What a loader says when the JVM gives up while reading {@code file}: a stack overflow (values nested
+     * or linked in cycles beyond what reading can follow), memory running out, or an internal error (a
+     * mapped file shrinking under the reader). Each is about the file, so the user gets the same one line
+     * as for any other bad file rather than a bare "StackOverflowError: null".
+     */
+    static CorruptModelFileException of(Path file, VirtualMachineError e) {
+        String what = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + cut(e.getMessage(), 200));
+        if (e instanceof OutOfMemoryError) {
+            return new CorruptModelFileException(file, null, "needs more memory than this JVM has to read (" + what + ")",
+                    "if the file is genuine, give jlens more memory (JLENS_HEAP); a small file that asks for this much is crafted,"
+                            + " do not use it", e);
+        }
+        if (e instanceof StackOverflowError) {
+            return new CorruptModelFileException(file, null, "holds values nested or linked too deeply to read (" + what + ")",
+                    "the file is corrupt or crafted; do not use it", e);
+        }
+        return new CorruptModelFileException(file, null, "could not be read (" + what + ")",
+                "if it changed or was truncated while being read, re-download or re-save it", e);
+    }
+
+    /** Names and problems come from files too: a message stays one readable line whatever a file holds. */
+    private static final int MAX_TENSOR_NAME = 200, MAX_PROBLEM = 2000;
+
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "… (" + s.length() + " characters)";
+    }
+
     private static String compose(Path file, String tensor, String problem, String remedy) {
         StringBuilder sb = new StringBuilder().append(file).append(": ");
-        if (tensor != null) sb.append("tensor '").append(tensor).append("' ");
-        sb.append(problem);
+        if (tensor != null) sb.append("tensor '").append(cut(tensor, MAX_TENSOR_NAME)).append("' ");
+        sb.append(cut(problem, MAX_PROBLEM));
         if (remedy != null && !remedy.isBlank()) sb.append("; ").append(remedy);
         return sb.toString();
     }

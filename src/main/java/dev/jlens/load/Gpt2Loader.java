@@ -124,8 +124,10 @@ final class Gpt2Loader {
 
     static Optional<Gpt2Tokenizer> findGpt2Tokenizer(Path dir) {
         Path vocab = dir.resolve("vocab.json"), merges = dir.resolve("merges.txt"), json = dir.resolve("tokenizer.json");
-        if (Files.exists(vocab) && Files.exists(merges)) return Optional.of(Gpt2Tokenizer.fromFiles(vocab, merges));
-        if (Files.exists(json)) return Optional.of(Gpt2Tokenizer.fromTokenizerJson(json));
+        if (Files.exists(vocab) && Files.exists(merges)) {
+            return Optional.of(Gpt2Tokenizer.fromFiles(RegularFiles.require(vocab), RegularFiles.require(merges)));
+        }
+        if (Files.exists(json)) return Optional.of(Gpt2Tokenizer.fromTokenizerJson(RegularFiles.require(json)));
         return Optional.empty();
     }
 }

@@ -13,6 +13,7 @@ final class Json {
     private Json() {}
 
     static JsonNode read(Path file) {
+        RegularFiles.require(file);
         try {
             JsonNode node = MAPPER.readTree(file.toFile());
             if (node == null || !node.isObject()) throw new IllegalArgumentException(file + " is not a JSON object");

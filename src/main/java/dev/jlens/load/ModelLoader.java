@@ -51,7 +51,7 @@ public final class ModelLoader {
     /** Like {@link #load(String)} with the given hub; null for one configured from the environment. */
     public static HookedTransformer load(String pathOrName, HuggingFaceHub hub) {
         Path path = asPath(pathOrName);
-        if (path != null && Files.exists(path)) return load(path);
+        if (path != null && RegularFiles.existsOrIsLink(path)) return load(path);   // a broken link is explained there
         if (!HuggingFaceHub.isRepoId(pathOrName) || WEIGHT_SUFFIXES.stream().anyMatch(pathOrName.toLowerCase(Locale.ROOT)::endsWith)) {
             throw new IllegalArgumentException("no model at " + (path == null ? pathOrName : path.toAbsolutePath())
                     + ": give a model folder or weights file, or a Hugging Face model name such as gpt2");
@@ -59,7 +59,7 @@ public final class ModelLoader {
         HuggingFaceHub h = hub != null ? hub : HuggingFaceHub.fromEnvironment();
         try {
             Path snapshot = HubModels.snapshot(pathOrName, h);
-            return loadFolder(snapshot, pathOrName);
+            return guarded(snapshot, () -> loadFolder(snapshot, pathOrName));
         } catch (HubException e) {
             if (!pathOrName.contains("/")) throw e;
             // "models/gpt2" may be a mistyped path as much as a repository: say both.
@@ -68,13 +68,34 @@ public final class ModelLoader {
         }
     }
 
-    /** Loads a model folder or file (see the class comment for what each may hold). */
+    /**
+     * Loads a model folder or file (see the class comment for what each may hold). A path that is neither a
+     * folder nor a regular file (a FIFO, a device, a broken symbolic link) is refused before it is opened.
+     */
     public static HookedTransformer load(Path path) {
         if (!Files.exists(path)) {
+            if (RegularFiles.existsOrIsLink(path)) RegularFiles.require(path);   // says which link is broken, and how
             throw new IllegalArgumentException("no model at " + path.toAbsolutePath()
                     + ": give a folder with config.json and model.safetensors");
         }
-        if (Files.isDirectory(path)) return loadFolder(path, path.toAbsolutePath().normalize().getFileName().toString());
+        if (Files.isDirectory(path)) return guarded(path, () -> loadFolder(path, path.toAbsolutePath().normalize().getFileName().toString()));
+        RegularFiles.require(path);
+        return guarded(path, () -> loadFile(path));
+    }
+
+    /**
+     * Runs a load, turning the JVM giving up (a stack overflow, memory running out, a mapped file shrinking)
+     * into the one-line {@link CorruptModelFileException} every other bad file gets.
+     */
+    private static HookedTransformer guarded(Path path, java.util.function.Supplier<HookedTransformer> load) {
+        try {
+            return load.get();
+        } catch (StackOverflowError | OutOfMemoryError | InternalError e) {
+            throw CorruptModelFileException.of(path, e);
+        }
+    }
+
+    private static HookedTransformer loadFile(Path path) {
         Path dir = path.toAbsolutePath().getParent();
         if (path.getFileName().toString().endsWith(".json")) return loadFolder(dir, dir.getFileName().toString());
         Path configFile = dir.resolve("config.json");
@@ -83,7 +104,7 @@ public final class ModelLoader {
     }
 
     private static HookedTransformer loadFolder(Path dir, String name) {
-        if (!Files.exists(dir.resolve("config.json"))) {
+        if (!RegularFiles.existsOrIsLink(dir.resolve("config.json"))) {
             Path ckpt = dir.resolve("ckpt.pt");
             if (Files.exists(ckpt)) return NanoGptLoader.load(ckpt);
             throw new IllegalArgumentException(dir + " has no config.json: jlens reads a Hugging Face GPT-2 folder, a"
@@ -97,7 +118,7 @@ public final class ModelLoader {
      */
     private static HookedTransformer loadWithConfig(Path dir, Path weights, String name) {
         Path configFile = dir.resolve("config.json");
-        if (!Files.exists(configFile)) {
+        if (!RegularFiles.existsOrIsLink(configFile)) {
             throw new IllegalArgumentException(dir + " has no config.json: jlens reads a Hugging Face GPT-2 folder, a"
                     + " Karpathy lecture checkpoint with a config.json naming its characters (\"chars\"), or a nanoGPT ckpt.pt");
         }
@@ -117,7 +138,8 @@ public final class ModelLoader {
 
     /** The first of {@code preferred} in {@code dir}, else the folder's only torch.save file. */
     private static Path findWeights(Path dir, List<String> preferred, String expected) {
-        for (String f : preferred) if (Files.exists(dir.resolve(f))) return dir.resolve(f);
+        // A broken link under a preferred name is returned too: opening it says what is wrong with it.
+        for (String f : preferred) if (RegularFiles.existsOrIsLink(dir.resolve(f))) return dir.resolve(f);
         List<Path> torch;
         try (Stream<Path> files = Files.list(dir)) {
             torch = files.filter(p -> TORCH_FILES.contains(p.getFileName().toString())

@@ -63,8 +63,9 @@ final class NanoGptLoader {
     }
 
     /** nanoGPT's {@code meta.pkl}: {@code {'vocab_size': n, 'itos': {0: '\n', …}, 'stoi': {…}}}, read under the same rules. */
-    private static Tokenizer charTokenizer(Path meta) {
+    static Tokenizer charTokenizer(Path meta) {
         byte[] bytes;
+        RegularFiles.require(meta);
         try {
             if (Files.size(meta) > 64L << 20) throw new CorruptModelFileException(meta, "is over 64 MB, too large for a vocabulary", "");
             bytes = Files.readAllBytes(meta);
@@ -81,7 +82,7 @@ final class NanoGptLoader {
         StringBuilder chars = new StringBuilder();
         for (long id = 0; id < itos.size(); id++) {
             if (!(itos.get(id) instanceof String s) || s.length() != 1) {
-                throw new CorruptModelFileException(meta, "itos[" + id + "] is " + itos.get(id) + ", not one character",
+                throw new CorruptModelFileException(meta, "itos[" + id + "] is " + Unpickler.render(itos.get(id), 120) + ", not one character",
                         "expected nanoGPT's character-level meta.pkl");
             }
             chars.append(s);
@@ -91,7 +92,7 @@ final class NanoGptLoader {
 
     private static int intArg(Map<?, ?> args, String key, Path file) {
         if (args.get(key) instanceof Long v && v > 0 && v <= Integer.MAX_VALUE) return v.intValue();
-        throw new CorruptModelFileException(file, "model_args['" + key + "'] is " + args.get(key) + ", not a positive integer",
+        throw new CorruptModelFileException(file, "model_args['" + key + "'] is " + Unpickler.render(args.get(key), 120) + ", not a positive integer",
                 "the checkpoint is incomplete; save it with nanoGPT's train.py");
     }
 }

@@ -98,6 +98,9 @@ public final class SafeTensors implements AutoCloseable {
     private static FileChannel openChannel(Path file) {
         try {
             if (Files.isDirectory(file)) throw new FileSystemException(file.toString(), null, "is a folder, not a file");
+            if (Files.exists(file) && !Files.isRegularFile(file)) {   // opening a FIFO blocks; a device reads forever
+                throw new FileSystemException(file.toString(), null, "is " + RegularFiles.kind(file) + ", not a regular file");
+            }
             return FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException(file + ": no such file; check the path", e);

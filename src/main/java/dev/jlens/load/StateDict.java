@@ -1,6 +1,5 @@
 package dev.jlens.load;
 
-import dev.jlens.cache.HookNames;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -83,7 +82,7 @@ final class StateDict {
         String key = prefix + name;
         if (file.names().contains(key)) return key;
         throw new CorruptModelFileException(file.path(), key, "is missing, and " + family + " needs it",
-                "closest names present: " + String.join(", ", HookNames.closest(key, file.names(), 4))
+                "closest names present: " + String.join(", ", NameSuggestions.closest(key, file.names(), 4))
                         + "; the file may be truncated or of another model");
     }
 

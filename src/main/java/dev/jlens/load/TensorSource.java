@@ -13,6 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * tensor comes back as float32 in c order; shapes are known without reading the data.
  */
 interface TensorSource extends AutoCloseable {
+    /** See {@link #of(TorchCheckpoint, Map)}. */
+    long OVERLAP_FACTOR = 4, OVERLAP_SLACK = 1 << 20;
+
     /** The file, for messages. */
     Path path();
 
@@ -71,10 +74,23 @@ interface TensorSource extends AutoCloseable {
         };
     }
 
-    /** A torch.save state dict; tensors are decoded on {@link #get}, and views of the same bytes once. */
+    /**
+     * A torch.save state dict; tensors are decoded on {@link #get}, and views of the same bytes once.
+     *
+     * <p>Each distinct view is copied out, so views that overlap cost memory that the file does not hold: a
+     * crafted file could name one real storage under thousands of tensor names at different offsets. In a
+     * state dict distinct tensors hardly ever overlap (tied weights are the same view, read once), so the
+     * views read from one source may hold at most {@value #OVERLAP_FACTOR} times the elements of the storages
+     * they view, plus {@value #OVERLAP_SLACK}.
+     */
     static TensorSource of(TorchCheckpoint checkpoint, Map<String, TensorRef> tensors) {
         Map<TensorRef, INDArray> decoded = new HashMap<>();
+        Map<String, Long> storages = new HashMap<>();
+        for (TensorRef t : tensors.values()) storages.put(t.storage().key(), t.storage().numel());
+        long held = storages.values().stream().mapToLong(Long::longValue).sum();
         return new TensorSource() {
+            private long copied;
+
             @Override
             public Path path() {
                 return checkpoint.path();
@@ -94,7 +110,18 @@ interface TensorSource extends AutoCloseable {
             public synchronized INDArray get(String name) {
                 TensorRef t = ref(name);
                 INDArray a = decoded.get(t);
-                if (a == null) decoded.put(t, a = checkpoint.read(name, t));
+                if (a == null) {
+                    long numel = checkpoint.elements(name, t);   // refuses a view outside or larger than its storage
+                    long limit = saturatingTimes(held, OVERLAP_FACTOR) + OVERLAP_SLACK;
+                    if (numel > limit - copied) {
+                        throw new CorruptModelFileException(checkpoint.path(), name, "would bring the elements copied out of this"
+                                + " file's storages past " + limit + " (" + OVERLAP_FACTOR + " times the " + held + " they hold):"
+                                + " its view overlaps others again and again, which the tensors of a state dict do not do",
+                                "the file is corrupt or crafted; do not use it");
+                    }
+                    decoded.put(t, a = checkpoint.read(name, t));
+                    copied += numel;
+                }
                 return a;
             }
 
@@ -112,5 +139,10 @@ interface TensorSource extends AutoCloseable {
                 checkpoint.close();
             }
         };
+    }
+
+    private static long saturatingTimes(long a, long b) {
+        long r = a * b;
+        return b != 0 && (r / b != a || r < 0) ? Long.MAX_VALUE : r;
     }
 }

@@ -68,6 +68,9 @@ final class TorchCheckpoint implements AutoCloseable {
         } catch (RuntimeException e) {
             zip.close();
             throw e;
+        } catch (StackOverflowError | OutOfMemoryError | InternalError e) {
+            zip.close();
+            throw CorruptModelFileException.of(file, e);
         }
     }
 
@@ -102,6 +105,14 @@ final class TorchCheckpoint implements AutoCloseable {
      * @param name for messages
      */
     INDArray read(String name, TensorRef t) {
+        try {
+            return decode(name, t);
+        } catch (OutOfMemoryError | InternalError e) {
+            throw CorruptModelFileException.of(zip.path(), e);
+        }
+    }
+
+    private INDArray decode(String name, TensorRef t) {
         long[] shape = t.shape(), stride = t.stride();
         StorageRef s = t.storage();
         long numel = checkedView(name, t);
@@ -126,6 +137,11 @@ final class TorchCheckpoint implements AutoCloseable {
         }
     }
 
+    /** A tensor's element count, once its view is checked to lie inside its storage and to be no larger than it. */
+    long elements(String name, TensorRef t) {
+        return checkedView(name, t);
+    }
+
     @Override
     public void close() {
         zip.close();
@@ -137,11 +153,11 @@ final class TorchCheckpoint implements AutoCloseable {
     private StorageRef checkedStorage(String key, DType dtype, String location, long numel) {
         ZipArchive.Entry entry = zip.entries().get(prefix + "data/" + key);
         if (entry == null) {
-            throw new CorruptModelFileException(zip.path(), "names storage '" + key + "', which the archive lacks (no "
-                    + prefix + "data/" + key + ")", "the file is truncated or corrupt; re-download or re-save it");
+            throw new CorruptModelFileException(zip.path(), "names storage " + Unpickler.render(key, 40) + ", which the archive lacks (no "
+                    + prefix + "data/" + Unpickler.render(key, 40) + ")", "the file is truncated or corrupt; re-download or re-save it");
         }
         if (numel > entry.size() / dtype.size) {
-            throw new CorruptModelFileException(zip.path(), "declares storage '" + key + "' as " + numel + " " + dtype
+            throw new CorruptModelFileException(zip.path(), "declares storage " + Unpickler.render(key, 40) + " as " + numel + " " + dtype
                     + " elements (" + java.math.BigInteger.valueOf(numel).multiply(java.math.BigInteger.valueOf(dtype.size))
                     + " bytes) but its entry has only " + entry.size() + " bytes",
                     "the file is truncated, corrupt or crafted; re-download or re-save it");
@@ -162,10 +178,18 @@ final class TorchCheckpoint implements AutoCloseable {
             }
             if (t.offset() < 0) throw new CorruptModelFileException(zip.path(), name, "has a negative storage offset (" + view + ")", remedy);
             if (numel == 0) return 0;
+            // Distinct indices never outnumber the storage: more elements than that means a stride-0 or
+            // overlapping view (expand, as_strided), which a state dict does not hold and which would make
+            // a few bytes of file into gigabytes of copies.
+            if (numel > t.storage().numel()) {
+                throw new CorruptModelFileException(zip.path(), name, "has " + numel + " elements but storage "
+                        + Unpickler.render(t.storage().key(), 40) + " holds " + t.storage().numel() + " (" + view + "): a stride-0 or overlapping view, which a state dict"
+                        + " does not hold", "the file is corrupt or crafted; if genuine, save the tensor with tensor.contiguous()");
+            }
             long last = lastIndex(shape, stride, t.offset());
             if (last >= t.storage().numel()) {
-                throw new CorruptModelFileException(zip.path(), name, "reaches element " + last + " of storage '" + t.storage().key()
-                        + "', which has " + t.storage().numel() + " (" + view + ")", remedy);
+                throw new CorruptModelFileException(zip.path(), name, "reaches element " + last + " of storage "
+                        + Unpickler.render(t.storage().key(), 40) + ", which has " + t.storage().numel() + " (" + view + ")", remedy);
             }
         } catch (ArithmeticException e) {
             throw new CorruptModelFileException(zip.path(), name, "has a size or stride that overflows (" + view + ")", remedy);
@@ -275,6 +299,7 @@ final class TorchCheckpoint implements AutoCloseable {
     }
 
     private static byte[] head(Path file, int n) {
+        RegularFiles.require(file);   // before opening: opening a FIFO blocks until something writes to it
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(n);
             while (b.hasRemaining() && ch.read(b) > 0) { }

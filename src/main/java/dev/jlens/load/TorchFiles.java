@@ -44,6 +44,8 @@ public final class TorchFiles {
             Map<String, INDArray> out = new LinkedHashMap<>();
             for (String name : source.names()) out.put(name, source.get(name));
             return out;
+        } catch (StackOverflowError | OutOfMemoryError | InternalError e) {
+            throw CorruptModelFileException.of(file, e);
         }
     }
 
@@ -77,9 +79,12 @@ public final class TorchFiles {
             }
             if (dict == null) {
                 List<String> keys = new ArrayList<>();
-                for (Object k : top.keySet()) keys.add(String.valueOf(k));
+                for (Object k : top.keySet()) {
+                    if (keys.size() == 12) break;
+                    keys.add(Unpickler.render(k, 40));
+                }
                 throw new CorruptModelFileException(file, "holds no state dict: it is a dict with keys "
-                        + keys.subList(0, Math.min(keys.size(), 12)) + ", none of which is a dict of tensors (jlens looks at the top"
+                        + keys + (top.size() > keys.size() ? " (" + top.size() + " in all)" : "") + ", none of which is a dict of tensors (jlens looks at the top"
                         + " level and under " + STATE_DICT_KEYS + ")", "save model.state_dict() with torch.save");
             }
         } else {
@@ -105,7 +110,7 @@ public final class TorchFiles {
             String name = stripCompiled(e.getKey());
             if (allModule) name = stripCompiled(name.substring("module.".length()));
             if (out.put(name, e.getValue()) != null) {
-                throw new CorruptModelFileException(file, "holds '" + name + "' twice once wrapper prefixes (_orig_mod., module.)"
+                throw new CorruptModelFileException(file, "holds " + Unpickler.render(name, 120) + " twice once wrapper prefixes (_orig_mod., module.)"
                         + " are removed", "save the unwrapped model's state_dict (model._orig_mod or model.module)");
             }
         }

@@ -83,9 +83,13 @@ final class TorchPickle implements Unpickler.Policy {
             return Objects.hash(storage, offset, Arrays.hashCode(shape), Arrays.hashCode(stride));
         }
 
+        int rank() {
+            return shape.length;
+        }
+
         @Override
         public String toString() {
-            return "tensor" + Arrays.toString(shape) + " " + storage.dtype() + " of storage '" + storage.key() + "'";
+            return "tensor" + Arrays.toString(shape) + " " + storage.dtype() + " of storage " + Unpickler.render(storage.key(), 40);
         }
     }
 
@@ -93,6 +97,9 @@ final class TorchPickle implements Unpickler.Policy {
     interface Storages {
         StorageRef find(String key, DType dtype, String location, long numel);
     }
+
+    /** Far beyond any weight; bounds what one tensor's description costs to check and print. */
+    static final int MAX_RANK = 64;
 
     private static final Map<String, Global> ALLOWED = new HashMap<>();
 
@@ -131,7 +138,7 @@ final class TorchPickle implements Unpickler.Policy {
     @Override
     public Object global(String module, String name) {
         Global g = ALLOWED.get(module + "." + name);
-        if (g == null) throw new Refused("refused pickle global '" + module + "." + name + "': " + WHY, REMEDY);
+        if (g == null) throw new Refused("refused pickle global " + Unpickler.render(module + "." + name, 120) + ": " + WHY, REMEDY);
         return g;
     }
 
@@ -153,7 +160,7 @@ final class TorchPickle implements Unpickler.Policy {
                     : args.size() > 1 ? s + ":" + args.get(1) : s;
             case CODECS_ENCODE -> codecsEncode(g, args);
             case SET -> args.isEmpty() ? new LinkedHashSet<>()
-                    : args.get(0) instanceof List<?> items ? new LinkedHashSet<>(items) : throwing(malformedCall(g, args));
+                    : args.get(0) instanceof List<?> items ? setOf(items) : throwing(malformedCall(g, args));
             case STORAGE_TYPE, DTYPE -> throw new Refused("refused to call pickle global '" + g.qualifiedName()
                     + "', which a state dict only names: " + WHY, REMEDY);
         };
@@ -198,11 +205,22 @@ final class TorchPickle implements Unpickler.Policy {
             for (Object p : pairs) {
                 List<?> kv = p instanceof Tuple t ? t.items() : p instanceof List<?> l ? l : null;
                 if (kv == null || kv.size() != 2) throw new Refused("malformed pickle: OrderedDict item " + abbreviate(p) + " is not a pair", REMEDY);
+                Unpickler.requireKey(kv.get(0));
                 map.put(kv.get(0), kv.get(1));
             }
             return map;
         }
         throw new Refused("malformed pickle: OrderedDict called with " + abbreviate(args), REMEDY);
+    }
+
+    /** {@code set(items)}: Python's rules for set members. */
+    private static LinkedHashSet<Object> setOf(List<?> items) {
+        LinkedHashSet<Object> set = new LinkedHashSet<>();
+        for (Object o : items) {
+            Unpickler.requireKey(o);
+            set.add(o);
+        }
+        return set;
     }
 
     /** {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])}. */
@@ -212,11 +230,12 @@ final class TorchPickle implements Unpickler.Policy {
             throw new Refused("malformed pickle: _rebuild_tensor_v2 called with " + abbreviate(args),
                     "the file is corrupt or was not written by torch.save; re-save it");
         }
-        long[] shape = longs(size, "size"), strides = longs(stride, "stride");
-        if (shape.length != strides.length) {
-            throw new Refused("malformed pickle: a tensor has size " + Arrays.toString(shape) + " but stride " + Arrays.toString(strides),
-                    "the file is corrupt; re-save it");
+        if (size.size() > MAX_RANK || stride.size() != size.size()) {
+            throw new Refused("malformed pickle: a tensor has size " + abbreviate(size) + " (" + size.size() + " dimensions) but stride "
+                    + abbreviate(stride) + " (" + stride.size() + ")" + (size.size() > MAX_RANK ? "; jlens reads at most " + MAX_RANK
+                    + " dimensions" : ""), "the file is corrupt or crafted; re-save it with torch.save");
         }
+        long[] shape = longs(size, "size"), strides = longs(stride, "stride");
         return new TensorRef(storage, offset, shape, strides);
     }
 
@@ -248,12 +267,6 @@ final class TorchPickle implements Unpickler.Policy {
     }
 
     private static String abbreviate(Object o) {
-        String s;
-        try {
-            s = String.valueOf(o);
-        } catch (StackOverflowError e) {
-            s = Unpickler.describe(o);
-        }
-        return s.length() <= 120 ? s : s.substring(0, 120) + "…";
+        return Unpickler.render(o, 120);
     }
 }

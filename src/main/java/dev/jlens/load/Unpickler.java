@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -29,14 +30,57 @@ import java.util.Set;
  * and calls is kept as it is.
  *
  * <p>Every length in the stream is checked against the bytes that remain before anything is
- * allocated, so a pickle that declares a 4 GiB string in a 100-byte file is refused, not obeyed.
+ * allocated, so a pickle that declares a 4 GiB string in a 100-byte file is refused, not obeyed. And
+ * since a few KB of pickle can describe exponentially much (memo references share values across levels,
+ * {@code OrderedDict(d)} copies d), what a pickle may make us do is budgeted, each limit far beyond any
+ * state dict or training checkpoint: {@link #MAX_OPCODES} opcodes, {@link #MAX_INT_DIGITS} digits per
+ * number, {@link #MAX_DEPTH} levels of nested tuples, {@link #MAX_MEMO} memo entries and
+ * {@link #MAX_MATERIALISED} bytes of values built in all. Dict keys and set members must be hashable as
+ * in Python (no lists, dicts or sets) and small ({@link #MAX_KEY_VALUES}), so hashing is cheap; values
+ * are rendered into messages only through {@link #render}, which stops at a length.
  */
 final class Unpickler {
-    /** A Python tuple. */
-    record Tuple(List<Object> items) {
-        Tuple {
+    /**
+     * A Python tuple. Its hash, its size counted with nested tuples expanded, its nesting depth and
+     * whether Python could hash it are fixed when it is made (tuples are immutable): a tuple that shares
+     * its items across levels stands for exponentially many values, and neither hashing nor comparing
+     * may walk them.
+     */
+    static final class Tuple {
+        private final List<Object> items;
+        private final int hash;
+        /** Values it stands for, nested tuples expanded, saturating at {@link Long#MAX_VALUE}. */
+        final long weight;
+        final int depth;
+        /** False when it holds (at any depth) a list, dict or set, which Python cannot hash. */
+        final boolean hashable;
+
+        Tuple(List<Object> items) {
             // Not List.copyOf: tuples hold None, and that rejects nulls.
-            items = Collections.unmodifiableList(new ArrayList<>(items));
+            this.items = Collections.unmodifiableList(new ArrayList<>(items));
+            long w = 1;
+            int d = 0, h = 1;
+            boolean ok = true;
+            for (Object o : this.items) {
+                if (o instanceof Tuple t) {
+                    w = w > Long.MAX_VALUE - t.weight ? Long.MAX_VALUE : w + t.weight;
+                    d = Math.max(d, t.depth);
+                    ok &= t.hashable;
+                    h = 31 * h + t.hash;
+                } else {
+                    w = w == Long.MAX_VALUE ? w : w + 1;
+                    ok &= !(o instanceof List || o instanceof Map || o instanceof Set);
+                    h = 31 * h + (ok ? Objects.hashCode(o) : 0);
+                }
+            }
+            this.weight = w;
+            this.depth = d + 1;
+            this.hashable = ok;
+            this.hash = h;
+        }
+
+        List<Object> items() {
+            return items;
         }
 
         Object get(int i) {
@@ -45,6 +89,21 @@ final class Unpickler {
 
         int size() {
             return items.size();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || o instanceof Tuple t && t.hash == hash && t.weight == weight && t.items.equals(items);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public String toString() {
+            return render(this, 200);
         }
     }
 
@@ -86,7 +145,26 @@ final class Unpickler {
 
     private static final int HIGHEST_PROTOCOL = 5;
     /** Real state dicts memoise a few entries per tensor; this bounds what a crafted pickle can make us hold. */
-    private static final int MAX_MEMO = 1 << 20;
+    static final int MAX_MEMO = 1 << 20;
+    /**
+     * A state dict runs about 40 opcodes per tensor (charlm-tiny's model.pt: 84 tensors, 3,401 opcodes), so
+     * GPT-2 XL's some 28,000; a training checkpoint with optimizer state, a few times that.
+     */
+    static final int MAX_OPCODES = 1 << 24;
+    /** Python's own limit on the digits of an int it parses from text ({@code sys.get_int_max_str_digits()}). */
+    static final int MAX_INT_DIGITS = 4300;
+    /** The bytes of a binary int (LONG1, LONG4) that hold as much as {@link #MAX_INT_DIGITS} digits. */
+    static final int MAX_INT_BYTES = 1786;
+    /** Tuples nest a level or two in checkpoints (shapes, Adam's betas). */
+    static final int MAX_DEPTH = 100;
+    /** Values in one dict key or set member, nested tuples expanded: keys are names and numbers in practice. */
+    static final int MAX_KEY_VALUES = 1000;
+    /**
+     * Values built in all, estimated in bytes (strings and bytes at their length, each stack or container slot
+     * as a reference, each dict entry as a hash-map node): a state dict pickle builds a few hundred KB.
+     */
+    static final long MAX_MATERIALISED = 64L << 20;
+    private static final int SLOT = 8, ENTRY = 48, OBJECT = 32;
 
     private final byte[] in;
     private int pos;
@@ -94,6 +172,7 @@ final class Unpickler {
     private final ArrayList<Object> stack = new ArrayList<>();
     private final IntStack marks = new IntStack();
     private final Map<Long, Object> memo = new HashMap<>();
+    private long opcodes, materialised;
 
     private Unpickler(byte[] in, Policy policy) {
         this.in = in;
@@ -116,10 +195,13 @@ final class Unpickler {
         } catch (StackOverflowError e) {
             throw new CorruptModelFileException(file, entry + " nests containers too deeply to be a state dict",
                     "the file is corrupt or crafted; do not use it");
+        } catch (OutOfMemoryError e) {
+            throw CorruptModelFileException.of(file, e);
         } catch (RuntimeException e) {
             if (e instanceof CorruptModelFileException) throw e;
             throw new CorruptModelFileException(file, null, entry + " is a malformed pickle at byte " + u.pos + " ("
-                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", "the file is corrupt; re-download or re-save it", e);
+                    + e.getClass().getSimpleName() + ": " + abbreviate(String.valueOf(e.getMessage())) + ")",
+                    "the file is corrupt; re-download or re-save it", e);
         }
     }
 
@@ -127,9 +209,58 @@ final class Unpickler {
         return new Refused("malformed pickle: " + what, "the file is corrupt or truncated; re-download or re-save it");
     }
 
+    private static Refused beyondBudget(String what) {
+        return new Refused("refused pickle: " + what + " (far beyond any state dict or checkpoint)",
+                "the file is corrupt or crafted; do not use it");
+    }
+
+    /** Counts {@code bytes} more of built values against {@link #MAX_MATERIALISED}, before they are built. */
+    private void charge(long bytes) {
+        materialised += bytes;
+        if (materialised > MAX_MATERIALISED) {
+            throw beyondBudget("it would build more than " + (MAX_MATERIALISED >> 20) + " MB of values");
+        }
+    }
+
+    /** Charges for a value just made (a call's result, a new container) and returns it. */
+    private Object made(Object o) {
+        charge(cost(o));
+        return o;
+    }
+
+    /** A shallow estimate of a value's memory, never walking into it. */
+    private static long cost(Object o) {
+        if (o instanceof String s) return OBJECT + 2L * s.length();
+        if (o instanceof Bytes b) return OBJECT + b.data().length;
+        if (o instanceof Tuple t) return OBJECT + (long) SLOT * t.size();
+        if (o instanceof List<?> l) return OBJECT + (long) SLOT * l.size();
+        if (o instanceof Map<?, ?> m) return OBJECT + (long) ENTRY * m.size();
+        if (o instanceof Set<?> st) return OBJECT + (long) ENTRY * st.size();
+        if (o instanceof BigInteger b) return OBJECT + b.bitLength() / 8;
+        if (o instanceof TorchPickle.TensorRef t) return OBJECT + 16L * t.rank();
+        return OBJECT;
+    }
+
+    /**
+     * Refuses what Python would refuse as a dict key or set member (lists, dicts, sets, and tuples holding them)
+     * and tuples standing for more than {@link #MAX_KEY_VALUES} values, so hashing and comparing keys stays cheap.
+     */
+    static void requireKey(Object key) {
+        String type = key instanceof List ? "list" : key instanceof Map ? "dict" : key instanceof Set ? "set" : null;
+        if (type == null && key instanceof Tuple t && !t.hashable) type = "list";   // the tuple holds a list, dict or set
+        if (type != null) {
+            throw new Refused("refused a dict key or set member that is " + (key instanceof Tuple ? "a tuple holding a " + type
+                    : "a " + type) + " (unhashable type: '" + type + "', as Python says)", "the file is corrupt or crafted; do not use it");
+        }
+        if (key instanceof Tuple t && t.weight > MAX_KEY_VALUES) {
+            throw beyondBudget("a dict key or set member is a tuple of more than " + MAX_KEY_VALUES + " values (nested tuples counted in full)");
+        }
+    }
+
     private Object run() {
         while (true) {
             if (pos >= in.length) throw malformed("it ends without a STOP opcode");
+            if (++opcodes > MAX_OPCODES) throw beyondBudget("it runs more than " + MAX_OPCODES + " opcodes");
             int at = pos;
             int op = in[pos++] & 0xFF;
             switch (op) {
@@ -160,7 +291,7 @@ final class Unpickler {
                 case 'M' -> push((long) u2());
                 case 'L' -> push(parseLongLine(line()));
                 case 0x8a -> push(twosComplement(bytes(u1())));
-                case 0x8b -> push(twosComplement(bytes(lengthS4())));
+                case 0x8b -> push(twosComplement(bytes(intLength(lengthS4()))));
                 case 'F' -> push(parseFloat(line()));
                 case 'G' -> push(ByteBuffer.wrap(bytes(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
                 case 'S' -> push(unquote(line()));
@@ -173,27 +304,31 @@ final class Unpickler {
                 case 'B' -> push(new Bytes(bytes(lengthU4())));
                 case 'C' -> push(new Bytes(bytes(u1())));
                 case 0x8e, 0x96 -> push(new Bytes(bytes(length8()))); // BINBYTES8, BYTEARRAY8
-                case ')' -> push(new Tuple(List.of()));
+                case ')' -> push(tuple(List.of()));
                 case 0x85 -> push(tupleOf(1));
                 case 0x86 -> push(tupleOf(2));
                 case 0x87 -> push(tupleOf(3));
-                case 't' -> push(new Tuple(popMark()));
-                case ']' -> push(new ArrayList<>());
-                case 'l' -> push(new ArrayList<>(popMark()));
-                case '}' -> push(new LinkedHashMap<>());
-                case 'd' -> push(putPairs(new LinkedHashMap<>(), popMark()));
-                case 0x8f -> push(new LinkedHashSet<>());
-                case 0x91 -> push(new LinkedHashSet<>(popMark())); // FROZENSET
+                case 't' -> push(tuple(popMark()));
+                case ']' -> push(made(new ArrayList<>()));
+                case 'l' -> push(made(new ArrayList<>(popMark())));
+                case '}' -> push(made(new LinkedHashMap<>()));
+                case 'd' -> push(putPairs(made(new LinkedHashMap<>()), popMark()));
+                case 0x8f -> push(made(new LinkedHashSet<>()));
+                case 0x91 -> push(addAll(made(new LinkedHashSet<>()), popMark())); // FROZENSET
                 case 'a' -> { // APPEND
                     Object v = pop();
+                    charge(SLOT);
                     target(List.class, "APPEND").add(v);
                 }
                 case 'e' -> { // APPENDS
                     List<Object> items = popMark();
+                    charge((long) SLOT * items.size());
                     target(List.class, "APPENDS").addAll(items);
                 }
                 case 's' -> { // SETITEM
                     Object v = pop(), k = pop();
+                    requireKey(k);
+                    charge(ENTRY);
                     target(Map.class, "SETITEM").put(k, v);
                 }
                 case 'u' -> { // SETITEMS
@@ -202,7 +337,7 @@ final class Unpickler {
                 }
                 case 0x90 -> { // ADDITEMS
                     List<Object> items = popMark();
-                    target(Set.class, "ADDITEMS").addAll(items);
+                    addAll(target(Set.class, "ADDITEMS"), items);
                 }
                 case 'g' -> push(memoGet(parseLong(line(), "GET")));
                 case 'h' -> push(memoGet(u1()));
@@ -223,36 +358,36 @@ final class Unpickler {
                 case 'R' -> { // REDUCE
                     Object args = pop(), callable = pop();
                     if (!(args instanceof Tuple t)) throw malformed("REDUCE arguments are not a tuple");
-                    push(policy.call(callable, t.items()));
+                    push(made(policy.call(callable, t.items())));
                 }
                 case 0x81 -> { // NEWOBJ
                     Object args = pop(), cls = pop();
                     if (!(args instanceof Tuple t)) throw malformed("NEWOBJ arguments are not a tuple");
-                    push(policy.newObject(cls, t.items()));
+                    push(made(policy.newObject(cls, t.items())));
                 }
                 case 0x92 -> { // NEWOBJ_EX
                     Object kwargs = pop(), args = pop(), cls = pop();
                     if (!(args instanceof Tuple t) || !(kwargs instanceof Map<?, ?> kw)) throw malformed("NEWOBJ_EX needs a tuple and a dict");
-                    if (!kw.isEmpty()) throw new Refused("refused NEWOBJ_EX with keyword arguments " + kw.keySet(), TorchPickle.REMEDY);
-                    push(policy.newObject(cls, t.items()));
+                    if (!kw.isEmpty()) throw new Refused("refused NEWOBJ_EX with keyword arguments " + render(kw.keySet(), 120), TorchPickle.REMEDY);
+                    push(made(policy.newObject(cls, t.items())));
                 }
                 case 'i' -> { // INST: module and name inline, arguments since the mark
                     String module = line(), name = line();
                     Object cls = policy.global(module, name);
-                    push(policy.call(cls, popMark()));
+                    push(made(policy.call(cls, popMark())));
                 }
                 case 'o' -> { // OBJ: class and arguments since the mark
                     List<Object> items = popMark();
                     if (items.isEmpty()) throw malformed("OBJ without a class");
-                    push(policy.call(items.get(0), items.subList(1, items.size())));
+                    push(made(policy.call(items.get(0), items.subList(1, items.size()))));
                 }
                 case 'b' -> { // BUILD
                     Object state = pop();
                     Object inst = pop();
                     push(policy.build(inst, state));
                 }
-                case 'Q' -> push(policy.persistentLoad(pop())); // BINPERSID
-                case 'P' -> push(policy.persistentLoad(line())); // PERSID
+                case 'Q' -> push(made(policy.persistentLoad(pop()))); // BINPERSID
+                case 'P' -> push(made(policy.persistentLoad(line()))); // PERSID
                 case 0x82, 0x83, 0x84 -> throw new Refused("refused pickle opcode EXT" + (op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
                         + " (byte " + at + "): the extension registry can name any Python object", TorchPickle.REMEDY);
                 case 0x97 -> throw new Refused("refused pickle opcode NEXT_BUFFER (byte " + at + "): out-of-band buffers are not part of a saved file",
@@ -266,6 +401,7 @@ final class Unpickler {
     // ---- the stack ------------------------------------------------------------------------------
 
     private void push(Object o) {
+        charge(SLOT);
         stack.add(o);
     }
 
@@ -293,7 +429,17 @@ final class Unpickler {
     private Tuple tupleOf(int n) {
         Object[] items = new Object[n];
         for (int i = n - 1; i >= 0; i--) items[i] = pop();
-        return new Tuple(Arrays.asList(items));
+        return tuple(Arrays.asList(items));
+    }
+
+    private Tuple tuple(List<Object> items) {
+        charge(OBJECT + (long) SLOT * items.size());
+        Tuple t = new Tuple(items);
+        if (t.depth > MAX_DEPTH) {
+            throw new Refused("the pickle nests containers too deeply to be a state dict (tuples more than " + MAX_DEPTH + " levels deep)",
+                    "the file is corrupt or crafted; do not use it");
+        }
+        return t;
     }
 
     /** The container an APPEND/SETITEM/ADDITEMS works on: only Python's own list, dict and set, never an object's method. */
@@ -307,10 +453,27 @@ final class Unpickler {
         return (T) t;
     }
 
-    private static Map<Object, Object> putPairs(Map<Object, Object> map, List<Object> items) {
+    @SuppressWarnings("unchecked")
+    private Map<Object, Object> putPairs(Object target, List<Object> items) {
+        Map<Object, Object> map = (Map<Object, Object>) target;
         if (items.size() % 2 != 0) throw malformed("a dict has an odd number of keys and values");
-        for (int i = 0; i < items.size(); i += 2) map.put(items.get(i), items.get(i + 1));
+        charge((long) ENTRY * items.size() / 2);
+        for (int i = 0; i < items.size(); i += 2) {
+            requireKey(items.get(i));
+            map.put(items.get(i), items.get(i + 1));
+        }
         return map;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Set<Object> addAll(Object target, List<Object> items) {
+        Set<Object> set = (Set<Object>) target;
+        charge((long) ENTRY * items.size());
+        for (Object o : items) {
+            requireKey(o);
+            set.add(o);
+        }
+        return set;
     }
 
     private void memoPut(long index) {
@@ -318,6 +481,7 @@ final class Unpickler {
         if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) {
             throw malformed("more than " + MAX_MEMO + " memo entries, far beyond any state dict");
         }
+        charge(ENTRY);
         memo.put(index, top);
     }
 
@@ -354,6 +518,7 @@ final class Unpickler {
         if (n < 0 || n > remaining()) {
             throw malformed("a value declares " + n + " bytes but only " + remaining() + " remain in the pickle");
         }
+        charge(OBJECT + n);
         byte[] b = Arrays.copyOfRange(in, pos, pos + (int) n);
         pos += (int) n;
         return b;
@@ -385,6 +550,15 @@ final class Unpickler {
 
     private long lengthU4() {
         return Integer.toUnsignedLong(s4());
+    }
+
+    /** A LONG4's byte count, refused past {@link #MAX_INT_BYTES} before anything is read (past the pickle's end, by {@link #bytes}). */
+    private long intLength(long n) {
+        if (n > MAX_INT_BYTES && n <= remaining()) {
+            throw beyondBudget("an integer of " + n + " bytes (LONG4), more than the " + MAX_INT_BYTES + " that hold the "
+                    + MAX_INT_DIGITS + " digits Python itself parses");
+        }
+        return n;
     }
 
     private long length8() {
@@ -428,6 +602,10 @@ final class Unpickler {
 
     private static Object parseLongLine(String s) {
         String digits = s.endsWith("L") ? s.substring(0, s.length() - 1) : s;
+        // BigInteger parses text in quadratic time: count first, as Python does.
+        if (digits.length() > MAX_INT_DIGITS + 2) {   // a sign and surrounding spaces aside
+            throw beyondBudget("an integer of " + digits.length() + " digits, more than the " + MAX_INT_DIGITS + " Python itself parses");
+        }
         try {
             return normalize(new BigInteger(digits.strip()));
         } catch (NumberFormatException e) {
@@ -505,6 +683,69 @@ final class Unpickler {
 
     private static String abbreviate(String s) {
         return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+
+    /** How deep {@link #render} looks into containers. */
+    private static final int RENDER_DEPTH = 6;
+
+    /**
+     * A value as Python would print it, cut at about {@code maxChars} characters: the only way a value from
+     * a pickle goes into a message. It looks {@value #RENDER_DEPTH} levels deep at most and stops as soon as
+     * the text is long enough, so shared or cyclic containers and huge strings and numbers cost no more than
+     * the text they give.
+     */
+    static String render(Object o, int maxChars) {
+        StringBuilder sb = new StringBuilder();
+        render(o, sb, maxChars, 0);
+        return sb.length() <= maxChars ? sb.toString() : sb.substring(0, maxChars) + "…";
+    }
+
+    private static void render(Object o, StringBuilder sb, int max, int depth) {
+        if (sb.length() > max) return;
+        if (o == null) sb.append("None");
+        else if (o instanceof Boolean b) sb.append(b ? "True" : "False");
+        else if (o instanceof String s) sb.append('\'').append(s, 0, Math.min(s.length(), max - sb.length() + 1)).append('\'');
+        else if (o instanceof BigInteger b && b.bitLength() > 4 * max) sb.append("<an int of ").append(b.bitLength()).append(" bits>");
+        else if (o instanceof Number || o instanceof Bytes || o instanceof TorchPickle.Global) sb.append(o);
+        else if (o instanceof TorchPickle.TensorRef t) sb.append(t);
+        else if (o instanceof TorchPickle.StorageRef s) sb.append("storage ").append(render(s.key(), 40));
+        else if (o instanceof Tuple t) items(t.items(), "(", t.size() == 1 ? ",)" : ")", sb, max, depth);
+        else if (o instanceof List<?> l) items(l, "[", "]", sb, max, depth);
+        else if (o instanceof Set<?> st) items(st, st.isEmpty() ? "set(" : "{", st.isEmpty() ? ")" : "}", sb, max, depth);
+        else if (o instanceof Map<?, ?> m) {
+            if (depth >= RENDER_DEPTH && !m.isEmpty()) {
+                sb.append("{…}");
+                return;
+            }
+            sb.append('{');
+            String sep = "";
+            for (var e : m.entrySet()) {
+                if (sb.length() > max) break;
+                sb.append(sep);
+                render(e.getKey(), sb, max, depth + 1);
+                sb.append(": ");
+                render(e.getValue(), sb, max, depth + 1);
+                sep = ", ";
+            }
+            sb.append('}');
+        } else sb.append(describe(o));
+    }
+
+    private static void items(Iterable<?> items, String open, String close, StringBuilder sb, int max, int depth) {
+        boolean empty = !items.iterator().hasNext();
+        if (depth >= RENDER_DEPTH && !empty) {
+            sb.append(open).append('…').append(close);
+            return;
+        }
+        sb.append(open);
+        String sep = "";
+        for (Object o : items) {
+            if (sb.length() > max) break;
+            sb.append(sep);
+            render(o, sb, max, depth + 1);
+            sep = ", ";
+        }
+        sb.append(close);
     }
 
     /** A growable int stack for the marks. */

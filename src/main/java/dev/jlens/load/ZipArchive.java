@@ -29,6 +29,12 @@ final class ZipArchive implements AutoCloseable {
     private static final int CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
     private static final int EOCD_SIZE = 22, CENTRAL_SIZE = 46, LOCAL_SIZE = 30;
     static final int STORED = 0, DEFLATED = 8;
+    /**
+     * Deflate expands at most 1032-fold (a 258-byte match in 2 bits; zlib's technical notes), plus block
+     * overhead: an entry declaring more than this of its compressed bytes lies, and is refused before
+     * anything is allocated for it.
+     */
+    static final long MAX_DEFLATE_RATIO = 1032, DEFLATE_SLACK = 1024;
 
     /**
      * One entry, with its data's place in the file already checked to lie inside it.
@@ -55,6 +61,7 @@ final class ZipArchive implements AutoCloseable {
 
     /** Opens and validates a zip file; the caller closes it. */
     static ZipArchive open(Path file) {
+        RegularFiles.require(file);
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
@@ -114,7 +121,7 @@ final class ZipArchive implements AutoCloseable {
 
     /**
      * {@code length} bytes of an entry from {@code offset}: a read-only mapping of the file for stored
-     * entries, an inflated copy for deflated ones.
+     * entries, an inflated copy for deflated ones (inflated only as far as the range, kept only the range).
      */
     ByteBuffer slice(Entry e, long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > e.size() || length > Integer.MAX_VALUE) {
@@ -126,8 +133,7 @@ final class ZipArchive implements AutoCloseable {
                 throw corrupt("entry '" + e.name() + "' is compressed and larger than 2 GiB",
                         "save it uncompressed, as torch.save does");
             }
-            byte[] all = inflate(e, readRaw(e.dataStart(), e.compressed()), (int) e.size());
-            return ByteBuffer.wrap(all, (int) offset, (int) length).slice();
+            return ByteBuffer.wrap(inflateRange(e, readRaw(e.dataStart(), e.compressed()), offset, (int) length));
         } catch (IOException ex) {
             throw new UncheckedIOException(path + ": cannot read entry '" + e.name() + "' (" + ex.getMessage() + ")", ex);
         }
@@ -173,6 +179,42 @@ final class ZipArchive implements AutoCloseable {
         } finally {
             inflater.end();
         }
+    }
+
+    /** Bytes {@code [offset, offset + length)} of a deflated entry, the bytes before them inflated into a scratch buffer. */
+    private byte[] inflateRange(Entry e, ByteBuffer compressed, long offset, int length) {
+        Inflater inflater = new Inflater(true);
+        try {
+            inflater.setInput(compressed);
+            byte[] skip = new byte[(int) Math.min(offset, 1 << 16)];
+            for (long skipped = 0; skipped < offset; ) {
+                int got = inflater.inflate(skip, 0, (int) Math.min(skip.length, offset - skipped));
+                if (got == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
+                    throw shortEntry(e, skipped, offset + length);
+                }
+                skipped += got;
+            }
+            byte[] out = new byte[length];
+            int n = 0;
+            while (n < length) {
+                int got = inflater.inflate(out, n, length - n);
+                if (got == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
+                    throw shortEntry(e, offset + n, offset + length);
+                }
+                n += got;
+            }
+            return out;
+        } catch (DataFormatException ex) {
+            throw corrupt("entry '" + e.name() + "' is not valid deflate data (" + ex.getMessage() + ")",
+                    "the file is corrupt; re-download or re-save it");
+        } finally {
+            inflater.end();
+        }
+    }
+
+    private CorruptModelFileException shortEntry(Entry e, long got, long needed) {
+        return corrupt("entry '" + e.name() + "' inflates to only " + got + " bytes but " + needed + " are needed (it declares "
+                + e.size() + ")", "the file is truncated or corrupt; re-download or re-save it");
     }
 
     private ByteBuffer readRaw(long position, long length) throws IOException {
@@ -286,6 +328,12 @@ final class ZipArchive implements AutoCloseable {
         if (compressed > fileSize - dataStart || dataStart > fileSize) {
             throw new CorruptModelFileException(file, entry + " declares " + compressed + " bytes but the file has only "
                     + Math.max(0, fileSize - dataStart) + " after its start", "the file is truncated; re-download or re-save it");
+        }
+        // compressed is at most the file's size here, so the product cannot overflow.
+        if (method == DEFLATED && size > compressed * MAX_DEFLATE_RATIO + DEFLATE_SLACK) {
+            throw new CorruptModelFileException(file, entry + " declares " + size + " bytes but holds only " + compressed
+                    + " compressed bytes, which deflate cannot expand beyond " + (compressed * MAX_DEFLATE_RATIO + DEFLATE_SLACK),
+                    "the file is corrupt or crafted (a zip bomb); do not use it");
         }
         return new Entry(name, method, dataStart, compressed, size);
     }
