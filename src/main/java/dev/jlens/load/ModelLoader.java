@@ -132,8 +132,17 @@ public final class ModelLoader {
                     "model.safetensors or model.pt");
             return KarpathyCharLoader.load(w, config.get("chars").asText(), lectureScale(config, configFile));
         }
-        throw new IllegalArgumentException(configFile + " describes no model family jlens knows: expected"
-                + " \"model_type\": \"gpt2\" (Hugging Face GPT-2) or \"chars\" (Karpathy's lecture GPT)");
+        if (HfFamilies.handles(config)) {
+            Path w = weights != null ? weights : findWeights(dir, List.of("model.safetensors"), "model.safetensors");
+            return HfFamilies.load(dir, config, w, name);
+        }
+        String arch = HfFamilies.architectureOf(config);
+        if (arch != null) {
+            throw new IllegalArgumentException(configFile + " is a " + arch + ", which jlens does not read; it reads "
+                    + String.join(", ", HfFamilies.supported()) + " and Karpathy's lecture GPT");
+        }
+        throw new IllegalArgumentException(configFile + " describes no model family jlens knows: expected \"architectures\""
+                + " naming one of " + String.join(", ", HfFamilies.supported()) + ", or \"chars\" (Karpathy's lecture GPT)");
     }
 
     /** The first of {@code preferred} in {@code dir}, else the folder's only torch.save file. */
