@@ -55,8 +55,8 @@ public record ModelConfig(
             if (actFn == null) throw new IllegalArgumentException("a model with an MLP needs an activation function");
         }
         if (normalization == null) throw new IllegalArgumentException("normalization must be LN or NONE");
-        if (!(attnScale > 0)) throw new IllegalArgumentException("attnScale must be positive, got " + attnScale);
-        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        if (!(attnScale > 0) || !Double.isFinite(attnScale)) throw new IllegalArgumentException("attnScale must be finite and positive, got " + attnScale);
+        if (!(eps >= 0) || !Double.isFinite(eps)) throw new IllegalArgumentException("eps must be finite and ≥ 0, got " + eps);
     }
 
     private static void requirePositive(String name, int value) {
