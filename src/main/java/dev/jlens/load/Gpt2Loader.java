@@ -66,7 +66,7 @@ final class Gpt2Loader {
         try (TensorSource file = TensorSource.open(weightsFile)) {
             StateDict sd = new StateDict(file, "transformer.", "a Hugging Face GPT-2 checkpoint with this config.json");
             Weights weights = weights(cfg, sd, Layout.CONV1D, false);
-            return HookedTransformer.owning(cfg, weights, gpt2Tokenizer(dir));
+            return HookedTransformer.owning(cfg, weights, gpt2Tokenizer(dir), sd.weightFiles());
         }
     }
 

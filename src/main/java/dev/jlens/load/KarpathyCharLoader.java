@@ -141,7 +141,7 @@ public final class KarpathyCharLoader {
             INDArray unembed = sd.take("lm_head.weight", vocab, d).transpose().dup('c');  // [d_model, d_vocab]
             INDArray unembedBias = sd.has("lm_head.bias") ? sd.take("lm_head.bias", vocab) : null;
             sd.requireAllUsed();
-            return HookedTransformer.owning(cfg, new Weights(wte, wpe, blocks, lnfW, lnfB, unembed, unembedBias), new CharTokenizer(chars));
+            return HookedTransformer.owning(cfg, new Weights(wte, wpe, blocks, lnfW, lnfB, unembed, unembedBias), new CharTokenizer(chars), sd.weightFiles());
         }
     }
 

@@ -54,7 +54,7 @@ final class NanoGptLoader {
             TensorSource weights = TensorSource.of(checkpoint, TorchFiles.stateDictOf(checkpoint.root(), file));
             StateDict sd = new StateDict(weights, "transformer.", "a nanoGPT checkpoint with these model_args");
             Weights w = Gpt2Loader.weights(cfg, sd, Gpt2Loader.Layout.LINEAR, !bias);
-            return HookedTransformer.owning(cfg, w, tokenizerBeside(dir, vocab));
+            return HookedTransformer.owning(cfg, w, tokenizerBeside(dir, vocab), sd.weightFiles());
         }
     }
 

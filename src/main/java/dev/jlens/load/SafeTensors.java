@@ -65,6 +65,7 @@ public final class SafeTensors implements AutoCloseable {
     private final FileChannel writable;
     private final SafeTensorsHeader header;
     private volatile boolean closed;
+    private MappedFile mapped;   // the file's fingerprint, taken just before its first page is mapped
 
     private SafeTensors(Path path, FileChannel channel, SafeTensorsHeader header) {
         this.path = path;
@@ -150,6 +151,19 @@ public final class SafeTensors implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** Bytes of tensor data (the file without its header). */
+    long dataBytes() {
+        return header.dataLength();
+    }
+
+    /**
+     * The file as it was when {@link #get} first handed out an array over its pages, to check before a
+     * run that it has not changed since ({@link MappedFile#check}); empty while nothing was mapped.
+     */
+    public synchronized java.util.Optional<MappedFile> mappedFile() {
+        return java.util.Optional.ofNullable(mapped);
     }
 
     /**
@@ -277,6 +291,9 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private INDArray mapFloats(FileChannel ch, long position, TensorInfo t) throws IOException {
+        synchronized (this) {
+            if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
+        }
         MappedByteBuffer bytes = mapCopyOnWrite(ch, position, t.byteLength());
         // What keeps the mapping alive: array -> DataBuffer -> FloatPointer -> its JavaCPP deallocator,
         // which holds the FloatBuffer -> which holds this mapping. Views share the DataBuffer. So the JDK
