@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -37,9 +36,10 @@ public final class MappedFile {
     private final Object fileKey;
     private final FileTime modified;
     private final long dataStart;
-    private final byte[] fingerprint;
+    private final ByteBuffer fingerprint;
+    private final ByteBuffer scratch;   // reused by check: a direct buffer reads without a copy
 
-    private MappedFile(Path path, FileChannel channel, long size, Object fileKey, FileTime modified, long dataStart, byte[] fingerprint) {
+    private MappedFile(Path path, FileChannel channel, long size, Object fileKey, FileTime modified, long dataStart, ByteBuffer fingerprint) {
         this.path = path;
         this.channel = channel;
         this.size = size;
@@ -47,6 +47,7 @@ public final class MappedFile {
         this.modified = modified;
         this.dataStart = dataStart;
         this.fingerprint = fingerprint;
+        this.scratch = ByteBuffer.allocateDirect(fingerprint.capacity());
     }
 
     /**
@@ -60,8 +61,9 @@ public final class MappedFile {
             try {
                 BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
                 long size = channel.size();
-                return new MappedFile(path, channel, size, a.fileKey(), a.lastModifiedTime(), dataStart,
-                        fingerprint(channel, size, dataStart));
+                ByteBuffer fingerprint = ByteBuffer.allocateDirect(fingerprintLength(size, dataStart));
+                readFingerprint(channel, size, dataStart, fingerprint);
+                return new MappedFile(path, channel, size, a.fileKey(), a.lastModifiedTime(), dataStart, fingerprint);
             } catch (IOException | RuntimeException e) {
                 channel.close();
                 throw e;
@@ -80,7 +82,7 @@ public final class MappedFile {
      *
      * @throws ModelFileChangedException naming the file, what changed and what to do
      */
-    public void check() {
+    public synchronized void check() {
         try {
             long now = channel.size();
             if (now != size) {
@@ -93,7 +95,8 @@ public final class MappedFile {
             if (samePath && !a.lastModifiedTime().equals(modified)) {
                 throw changed("it was modified at " + a.lastModifiedTime() + ", after it was loaded (modified " + modified + ")");
             }
-            if (!Arrays.equals(fingerprint, fingerprint(channel, size, dataStart))) {
+            readFingerprint(channel, size, dataStart, scratch);
+            if (scratch.mismatch(fingerprint) >= 0) {
                 throw changed("its header or data bytes differ from those loaded");
             }
         } catch (IOException e) {
@@ -114,21 +117,26 @@ public final class MappedFile {
     }
 
     /** The header and the first and last {@value #SAMPLE} bytes of the data (all of it when it is small). */
-    private static byte[] fingerprint(FileChannel channel, long size, long dataStart) throws IOException {
+    private static int fingerprintLength(long size, long dataStart) {
         long data = size - dataStart;
-        int head = (int) Math.min(data, SAMPLE), tail = (int) Math.min(data - head, SAMPLE);
-        int front = Math.toIntExact(dataStart + head);
-        byte[] out = new byte[front + tail];
-        readAt(channel, ByteBuffer.wrap(out, 0, front), 0);
-        readAt(channel, ByteBuffer.wrap(out, front, tail), size - tail);
-        return out;
+        return Math.toIntExact(dataStart + Math.min(data, 2L * SAMPLE));
     }
 
-    /** Fills {@code into} from file offset {@code from}; a file that ends early leaves zeros (the compare then tells). */
-    private static void readAt(FileChannel channel, ByteBuffer into, long from) throws IOException {
-        int start = into.position();
+    /** Reads the fingerprint's bytes into {@code into} (cleared first, left with position 0 and limit at its end). */
+    private static void readFingerprint(FileChannel channel, long size, long dataStart, ByteBuffer into) throws IOException {
+        int length = into.capacity();
+        int front = (int) Math.min(length, dataStart + SAMPLE), tail = length - front;
+        into.clear().limit(front);
+        readAt(channel, into, 0);
+        into.limit(length);
+        readAt(channel, into, size - tail - front);
+        into.flip();
+    }
+
+    /** Fills {@code into} to its limit from file offset {@code shift + position}; a short file leaves the rest as it was. */
+    private static void readAt(FileChannel channel, ByteBuffer into, long shift) throws IOException {
         while (into.hasRemaining()) {
-            if (channel.read(into, from + into.position() - start) < 0) break;
+            if (channel.read(into, shift + into.position()) < 0) break;
         }
     }
 

@@ -271,7 +271,17 @@ public final class SafeTensors implements AutoCloseable {
             FileChannel ch = channel();
             if (t.numel() == 0) return Nd4j.create(DataType.FLOAT, t.shape());
             checkStillThere(ch, t, position);
-            if (!writable && zeroCopyable(dtype, position, t.byteLength())) return mapFloats(ch, position, t);
+            if (zeroCopyable(dtype, position, t.byteLength())) {
+                if (writable) {
+                    // A native copy of the mapped pages, many times faster than decoding element by element.
+                    INDArray pages = mapFloats(ch, position, t);
+                    return pages.dup('c');
+                }
+                synchronized (this) {
+                    if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
+                }
+                return mapFloats(ch, position, t);
+            }
             return TensorDecoder.decode(ch, position, dtype, t.shape(), t.numel(), TensorDecoder.DEFAULT_WINDOW_BYTES);
         } catch (ClosedChannelException e) {
             throw closedError(e);
@@ -291,9 +301,6 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private INDArray mapFloats(FileChannel ch, long position, TensorInfo t) throws IOException {
-        synchronized (this) {
-            if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
-        }
         MappedByteBuffer bytes = mapCopyOnWrite(ch, position, t.byteLength());
         // What keeps the mapping alive: array -> DataBuffer -> FloatPointer -> its JavaCPP deallocator,
         // which holds the FloatBuffer -> which holds this mapping. Views share the DataBuffer. So the JDK

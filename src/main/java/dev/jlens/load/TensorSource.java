@@ -40,7 +40,7 @@ interface TensorSource extends AutoCloseable {
      * models the copy costs next to nothing. {@code -Djlens.copyWeightsBelowMiB=0} maps every file.
      */
     static long copyBelowBytes() {
-        return Long.getLong("jlens.copyWeightsBelowMiB", 64) << 20;
+        return Long.getLong("jlens.copyWeightsBelowMiB", 16) << 20;
     }
 
     /**
@@ -85,7 +85,7 @@ interface TensorSource extends AutoCloseable {
 
             @Override
             public Optional<MappedFile> mapped() {
-                return file.mappedFile();
+                return copy ? Optional.empty() : file.mappedFile();
             }
 
             @Override

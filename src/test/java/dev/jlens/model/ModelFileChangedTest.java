@@ -40,7 +40,7 @@ class ModelFileChangedTest {
         return dir;
     }
 
-    /** The copy loaded with its weights memory-mapped, as every model of 64 MiB or more is. */
+    /** The copy loaded with its weights memory-mapped, as every model of 16 MiB or more is. */
     private static HookedTransformer loadMapped(Path dir) {
         String old = System.getProperty("jlens.copyWeightsBelowMiB");
         System.setProperty("jlens.copyWeightsBelowMiB", "0");
@@ -119,7 +119,7 @@ class ModelFileChangedTest {
     @Test
     void smallModelsAreReadIntoMemoryAndDoNotDependOnTheFile() throws IOException {
         Path dir = copyOfFixture(), file = dir.resolve("model.safetensors");
-        HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());   // 13 MB: below the 64 MiB default
+        HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());   // 13 MB: below the 16 MiB default
         double before = model.loss(TEXT);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.truncate(dataStart(ch));
