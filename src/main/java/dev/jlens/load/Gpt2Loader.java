@@ -46,26 +46,27 @@ final class Gpt2Loader {
      * @param name what to call the model ({@code cfg.modelName()}): the folder's or the hub repository's name
      */
     static HookedTransformer load(Path dir, JsonNode config, Path weightsFile, String name) {
-        int d = Json.requireInt(config, "n_embd", dir);
-        int layers = Json.requireInt(config, "n_layer", dir);
-        int heads = Json.requireInt(config, "n_head", dir);
-        int nCtx = config.has("n_positions") ? config.get("n_positions").asInt() : Json.requireInt(config, "n_ctx", dir);
-        int vocab = Json.requireInt(config, "vocab_size", dir);
-        int dMlp = config.hasNonNull("n_inner") ? config.get("n_inner").asInt() : 4 * d;
-        double eps = config.path("layer_norm_epsilon").asDouble(1e-5);
-        if (d % heads != 0) throw new IllegalArgumentException(dir + "/config.json: n_embd " + d + " is not divisible by n_head " + heads);
-        if (config.path("scale_attn_by_inverse_layer_idx").asBoolean(false)) {
+        ConfigFields c = new ConfigFields(config, dir.resolve("config.json").toString());
+        int d = c.positiveInt("n_embd");
+        int layers = c.positiveInt("n_layer");
+        int heads = c.positiveInt("n_head");
+        int nCtx = c.has("n_positions") ? c.positiveInt("n_positions") : c.positiveInt("n_ctx");
+        int vocab = c.positiveInt("vocab_size");
+        int dMlp = c.positiveInt("n_inner", 4 * d);
+        double eps = c.positiveFinite("layer_norm_epsilon", 1e-5);
+        c.divisible("n_embd", d, "n_head", heads);
+        if (c.bool("scale_attn_by_inverse_layer_idx", false)) {
             throw new IllegalArgumentException(dir + "/config.json sets scale_attn_by_inverse_layer_idx, which jlens does not support yet");
         }
         int dHead = d / heads;
-        double attnScale = config.path("scale_attn_weights").asBoolean(true) ? Math.sqrt(dHead) : 1.0;
+        double attnScale = c.bool("scale_attn_weights", true) ? Math.sqrt(dHead) : 1.0;
+        ActivationFunction act = activation(c, "activation_function", "gelu_new");
         ModelConfig cfg = new ModelConfig(name, "gpt2", layers, d, heads, dHead, dMlp, vocab, nCtx,
-                ActivationFunction.fromName(config.path("activation_function").asText("gelu_new")),
-                Normalization.LN, eps, attnScale, false, true);
+                act, Normalization.LN, eps, attnScale, false, true);
         try (TensorSource file = TensorSource.open(weightsFile)) {
             StateDict sd = new StateDict(file, "transformer.", "a Hugging Face GPT-2 checkpoint with this config.json");
             Weights weights = weights(cfg, sd, Layout.CONV1D, false);
-            return HookedTransformer.owning(cfg, weights, gpt2Tokenizer(dir));
+            return HookedTransformer.owning(cfg, weights, gpt2Tokenizer(dir), sd.weightFiles());
         }
     }
 
@@ -101,6 +102,16 @@ final class Gpt2Loader {
         sd.ignore(k -> k.equals("lm_head.weight") || k.equals("transformer.lm_head.weight"));
         sd.requireAllUsed();
         return new Weights(wte, wpe, blocks, lnfW, lnfB, unembed, null);
+    }
+
+    /** An activation-function field, refused with its name and value when jlens does not know the function. */
+    static ActivationFunction activation(ConfigFields c, String field, String fallback) {
+        String name = c.text(field, fallback);
+        try {
+            return ActivationFunction.fromName(name);
+        } catch (IllegalArgumentException e) {
+            throw c.bad(field, "one of " + ActivationFunction.supportedNames());
+        }
     }
 
     /** Reads matrices in the forward pass's {@code [in, out]} layout and biases, per the checkpoint's conventions. */

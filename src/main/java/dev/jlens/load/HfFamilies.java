@@ -1,7 +1,6 @@
 package dev.jlens.load;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.jlens.model.ActivationFunction;
 import dev.jlens.model.Architecture;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.LayerWeights;
@@ -71,60 +70,59 @@ final class HfFamilies {
         try (TensorSource file = TensorSource.open(weightsFile)) {
             StateDict sd = new StateDict(file, "", "a Hugging Face " + architectureOf(config) + " checkpoint with this config.json");
             Weights weights = family == Family.GPT_NEOX ? neoxWeights(cfg, sd) : llamaLikeWeights(family, cfg, sd, config);
-            return HookedTransformer.owning(cfg, weights, tokenizer);
+            return HookedTransformer.owning(cfg, weights, tokenizer, sd.weightFiles());
         }
     }
 
     /** The description of a model of {@code family} from its {@code config.json}. */
-    static ModelConfig config(Family family, JsonNode c, Path where, String name, boolean prependBos) {
-        int d = Json.requireInt(c, "hidden_size", where);
-        int layers = Json.requireInt(c, "num_hidden_layers", where);
-        int heads = Json.requireInt(c, "num_attention_heads", where);
-        int kvHeads = c.hasNonNull("num_key_value_heads") ? Json.requireInt(c, "num_key_value_heads", where) : heads;
-        int dHead = c.hasNonNull("head_dim") ? Json.requireInt(c, "head_dim", where) : d / heads;
-        if (!c.hasNonNull("head_dim") && d % heads != 0) {
-            throw new IllegalArgumentException(where + ": hidden_size " + d + " is not divisible by num_attention_heads " + heads);
-        }
-        int dMlp = Json.requireInt(c, "intermediate_size", where);
-        int vocab = Json.requireInt(c, "vocab_size", where);
-        int nCtx = Json.requireInt(c, "max_position_embeddings", where);
-        String arch = architectureOf(c);
+    static ModelConfig config(Family family, JsonNode config, Path where, String name, boolean prependBos) {
+        ConfigFields c = new ConfigFields(config, where.toString());
+        int d = c.positiveInt("hidden_size");
+        int layers = c.positiveInt("num_hidden_layers");
+        int heads = c.positiveInt("num_attention_heads");
+        int kvHeads = c.positiveInt("num_key_value_heads", heads);
+        if (!c.has("head_dim")) c.divisible("hidden_size", d, "num_attention_heads", heads);
+        int dHead = c.positiveInt("head_dim", d / heads);
+        c.divisible("num_attention_heads", heads, "num_key_value_heads", kvHeads);
+        int dMlp = c.positiveInt("intermediate_size");
+        int vocab = c.positiveInt("vocab_size");
+        int nCtx = c.positiveInt("max_position_embeddings");
+        String arch = architectureOf(config);
         if (family == Family.GPT_NEOX) {
-            double eps = positive(c, "layer_norm_eps", 1e-5, where);
-            double fraction = positive(c, "rotary_pct", 1.0, where);
-            double base = c.hasNonNull("rotary_emb_base") ? positive(c, "rotary_emb_base", 10_000, where) : positive(c, "rope_theta", 10_000, where);
-            refuseRopeScaling(c, where);
-            boolean parallel = c.path("use_parallel_residual").asBoolean(true);
+            double eps = c.positiveFinite("layer_norm_eps", 1e-5);
+            double fraction = c.positiveFinite("rotary_pct", 1.0);
+            double base = c.has("rotary_emb_base") ? c.positiveFinite("rotary_emb_base", 10_000) : c.positiveFinite("rope_theta", 10_000);
+            if (config.hasNonNull("rope_scaling")) throw c.bad("rope_scaling", "be absent: jlens reads GPT-NeoX without rope scaling");
             Architecture a = new Architecture(new Architecture.Rotary(fraction, base, null), heads, false, false, false, true, true,
-                    0, 0, false, false, parallel, 1, 0);
-            return new ModelConfig(name, arch, layers, d, heads, dHead, dMlp, vocab, nCtx, activation(c, "hidden_act", "gelu", where),
+                    0, 0, false, false, c.bool("use_parallel_residual", true), 1, 0);
+            return new ModelConfig(name, arch, layers, d, heads, dHead, dMlp, vocab, nCtx, Gpt2Loader.activation(c, "hidden_act", "gelu"),
                     Normalization.LN, eps, Math.sqrt(dHead), false, prependBos, a);
         }
-        double eps = positive(c, "rms_norm_eps", 1e-6, where);
-        double base = positive(c, "rope_theta", 10_000, where);
-        Architecture.Llama3Scaling scaling = ropeScaling(c, where);
+        double eps = c.positiveFinite("rms_norm_eps", 1e-6);
+        double base = c.positiveFinite("rope_theta", 10_000);
+        Architecture.Llama3Scaling scaling = ropeScaling(config, where);
         int window = 0;
         boolean everyOther = false;
-        if (family == Family.MISTRAL && c.hasNonNull("sliding_window")) window = Json.requireInt(c, "sliding_window", where);
-        if ((family == Family.QWEN2 || family == Family.QWEN3) && c.path("use_sliding_window").asBoolean(false)) {
-            throw new IllegalArgumentException(where + " sets use_sliding_window: true (a window on the layers from max_window_layers on),"
-                    + " which jlens does not support yet; the released Qwen models leave it false");
+        if (family == Family.MISTRAL && config.hasNonNull("sliding_window")) window = c.positiveInt("sliding_window");
+        if ((family == Family.QWEN2 || family == Family.QWEN3) && c.bool("use_sliding_window", false)) {
+            throw c.bad("use_sliding_window", "be false: a window on the layers from max_window_layers on is not supported yet"
+                    + " (the released Qwen models leave it false)");
         }
         double attnScale = Math.sqrt(dHead), softCap = 0, finalCap = 0, embedScale = 1;
         boolean gemma = family == Family.GEMMA2;
         if (gemma) {
-            window = Json.requireInt(c, "sliding_window", where);
-            everyOther = true;
-            attnScale = Math.sqrt(positive(c, "query_pre_attn_scalar", dHead, where));
-            softCap = c.hasNonNull("attn_logit_softcapping") ? positive(c, "attn_logit_softcapping", 0, where) : 0;
-            finalCap = c.hasNonNull("final_logit_softcapping") ? positive(c, "final_logit_softcapping", 0, where) : 0;
-            embedScale = (float) Math.sqrt(d);            // Hugging Face multiplies by √d_model rounded to the activations' float32
+            window = c.positiveInt("sliding_window");
+            everyOther = true;                                 // Hugging Face: layers 0, 2, 4, … slide
+            attnScale = Math.sqrt(c.positiveFinite("query_pre_attn_scalar", dHead));
+            softCap = config.hasNonNull("attn_logit_softcapping") ? c.positiveFinite("attn_logit_softcapping", 0) : 0;
+            finalCap = config.hasNonNull("final_logit_softcapping") ? c.positiveFinite("final_logit_softcapping", 0) : 0;
+            embedScale = (float) Math.sqrt(d);                 // Hugging Face multiplies by √d_model in the activations' float32
         }
-        boolean qkvBias = family == Family.QWEN2 || c.path("attention_bias").asBoolean(false);
+        boolean qkvBias = family == Family.QWEN2 || c.bool("attention_bias", false);
         Architecture a = new Architecture(new Architecture.Rotary(1.0, base, scaling), kvHeads, gemma, gemma, family == Family.QWEN3,
-                qkvBias, c.path("mlp_bias").asBoolean(false), softCap, window, everyOther, true, false, embedScale, finalCap);
-        String act = gemma ? (c.hasNonNull("hidden_activation") ? "hidden_activation" : "hidden_act") : "hidden_act";
-        return new ModelConfig(name, arch, layers, d, heads, dHead, dMlp, vocab, nCtx, activation(c, act, "silu", where),
+                qkvBias, c.bool("mlp_bias", false), softCap, window, everyOther, true, false, embedScale, finalCap);
+        String act = gemma && c.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+        return new ModelConfig(name, arch, layers, d, heads, dHead, dMlp, vocab, nCtx, Gpt2Loader.activation(c, act, "silu"),
                 Normalization.RMS, eps, attnScale, false, prependBos, a);
     }
 
@@ -210,40 +208,15 @@ final class HfFamilies {
         return Nd4j.zeros(DataType.FLOAT, n);
     }
 
-    private static ActivationFunction activation(JsonNode c, String field, String dflt, Path where) {
-        String name = c.path(field).asText(dflt);
-        try {
-            return ActivationFunction.fromName(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + field + " \"" + name + "\" is not an activation jlens knows ("
-                    + e.getMessage() + ")");
-        }
-    }
-
-    private static double positive(JsonNode c, String field, double dflt, Path where) {
-        JsonNode v = c.path(field);
-        if (v.isMissingNode() || v.isNull()) return dflt;
-        if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
-            throw new IllegalArgumentException(where + ": " + field + " is " + v + ", expected a positive number");
-        }
-        return v.asDouble();
-    }
-
-    private static Architecture.Llama3Scaling ropeScaling(JsonNode c, Path where) {
-        JsonNode s = c.path("rope_scaling");
-        if (s.isMissingNode() || s.isNull()) return null;
-        String type = s.path("rope_type").asText(s.path("type").asText(""));
+    private static Architecture.Llama3Scaling ropeScaling(JsonNode config, Path where) {
+        JsonNode node = config.path("rope_scaling");
+        if (node.isMissingNode() || node.isNull()) return null;
+        ConfigFields s = new ConfigFields(node, where + " rope_scaling");
+        String type = s.text("rope_type", s.text("type", ""));
         if (!type.equals("llama3")) {
-            throw new IllegalArgumentException(where + ": rope_scaling of type \"" + type + "\" is not supported (jlens reads"
-                    + " rope_type \"llama3\" of Llama 3.1/3.2, or no rope_scaling)");
+            throw s.bad("rope_type", "be \"llama3\" (Llama 3.1/3.2) or rope_scaling absent: \"" + type + "\" is not supported yet");
         }
-        return new Architecture.Llama3Scaling(positive(s, "factor", 8, where), positive(s, "low_freq_factor", 1, where),
-                positive(s, "high_freq_factor", 4, where), Json.requireInt(s, "original_max_position_embeddings", where));
-    }
-
-    private static void refuseRopeScaling(JsonNode c, Path where) {
-        if (c.hasNonNull("rope_scaling")) {
-            throw new IllegalArgumentException(where + ": rope_scaling is not supported for GPT-NeoX; remove it or use a model without it");
-        }
+        return new Architecture.Llama3Scaling(s.positiveFinite("factor", 8), s.positiveFinite("low_freq_factor", 1),
+                s.positiveFinite("high_freq_factor", 4), s.positiveInt("original_max_position_embeddings"));
     }
 }

@@ -13,6 +13,9 @@ final class Json {
     private Json() {}
 
     static JsonNode read(Path file) {
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new IllegalArgumentException(file + " is a folder, not a file; the model's config.json must be a JSON file");
+        }
         RegularFiles.require(file);
         try {
             JsonNode node = MAPPER.readTree(file.toFile());
@@ -23,13 +26,5 @@ final class Json {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    static int requireInt(JsonNode node, String field, Path where) {
-        JsonNode v = node.get(field);
-        if (v == null || !v.canConvertToInt()) {
-            throw new IllegalArgumentException(where + "/config.json: field '" + field + "' is missing or not an integer");
-        }
-        return v.asInt();
     }
 }

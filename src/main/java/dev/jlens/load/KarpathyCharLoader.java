@@ -47,6 +47,21 @@ public final class KarpathyCharLoader {
      * @param chars       the vocabulary as its characters, in id order
      */
     public static HookedTransformer load(Path weightsFile, String chars, AttentionScale scale) {
+        return load(weightsFile, chars, scale, 1e-5, null);
+    }
+
+    /**
+     * A lecture checkpoint described by its {@code config.json}: the vocabulary ({@code chars}), the
+     * LayerNorm epsilon ({@code layer_norm_eps}, default 1e-5 as {@code nn.LayerNorm}), the attention
+     * scale ({@code attn_scale_value} and/or {@code attn_scale}); every size it declares
+     * ({@code n_embd}, {@code n_head}, …) must be the one the tensors have.
+     */
+    static HookedTransformer load(Path weightsFile, ConfigFields config) {
+        return load(weightsFile, config.nonEmptyText("chars"), null, config.positiveFinite("layer_norm_eps", 1e-5), config);
+    }
+
+    /** @param scale the attention scale, or null to read it from {@code config} once the sizes are known */
+    private static HookedTransformer load(Path weightsFile, String chars, AttentionScale scale, double eps, ConfigFields config) {
         try (TensorSource file = TensorSource.open(weightsFile)) {
             StateDict sd = new StateDict(file, "", "Karpathy's lecture GPT");
             sd.ignore(k -> k.endsWith(".tril"));
@@ -69,14 +84,25 @@ public final class KarpathyCharLoader {
             boolean attnOnly = !sd.has("blocks.0.ffwd.net.0.weight");
             boolean layerNorm = sd.has("blocks.0.ln1.weight");
             int dMlp = attnOnly ? 0 : (int) sd.shape("blocks.0.ffwd.net.0.weight")[0];
-            if (chars.length() != vocab) {
-                throw new IllegalArgumentException("the vocabulary has " + chars.length() + " characters but "
-                        + weightsFile.getFileName() + "'s token_embedding_table has " + vocab + " rows");
+            if (config != null) {
+                config.matches("vocab_size", vocab, "rows in token_embedding_table");
+                config.matches("n_embd", d, "columns in token_embedding_table");
+                config.matches("n_layer", layers, "blocks");
+                config.matches("n_head", heads, "heads per block");
+                config.matches("head_size", dHead, "rows in each head's key weight");
+                config.matches("block_size", nCtx, "rows in position_embedding_table");
+                config.matches("ffwd_hidden", dMlp, "rows in ffwd.net.0.weight" + (attnOnly ? " (no MLP)" : ""));
+                scale = attentionScale(config, dHead, d);
+            }
+            int nChars = chars.codePointCount(0, chars.length());
+            if (nChars != vocab) {
+                throw new IllegalArgumentException((config != null ? config.where() + ": 'chars' has " : "the vocabulary has ") + nChars
+                        + " characters but " + weightsFile.getFileName() + "'s token_embedding_table has " + vocab + " rows");
             }
             double attnScale = Math.sqrt(scale == AttentionScale.HEAD_SIZE ? dHead : d);
             ModelConfig cfg = new ModelConfig(modelName(weightsFile), "karpathy-char", layers, d, heads, dHead, dMlp, vocab,
                     nCtx, attnOnly ? null : ActivationFunction.RELU, layerNorm ? Normalization.LN : Normalization.NONE,
-                    1e-5, attnScale, attnOnly, false);
+                    eps, attnScale, attnOnly, false);
 
             INDArray wte = sd.take("token_embedding_table.weight", vocab, d);
             INDArray wpe = sd.take("position_embedding_table.weight", nCtx, d);
@@ -115,8 +141,37 @@ public final class KarpathyCharLoader {
             INDArray unembed = sd.take("lm_head.weight", vocab, d).transpose().dup('c');  // [d_model, d_vocab]
             INDArray unembedBias = sd.has("lm_head.bias") ? sd.take("lm_head.bias", vocab) : null;
             sd.requireAllUsed();
-            return HookedTransformer.owning(cfg, new Weights(wte, wpe, blocks, lnfW, lnfB, unembed, unembedBias), new CharTokenizer(chars));
+            return HookedTransformer.owning(cfg, new Weights(wte, wpe, blocks, lnfW, lnfB, unembed, unembedBias), new CharTokenizer(chars), sd.weightFiles());
         }
+    }
+
+    /**
+     * The scale a config gives: {@code attn_scale_value} (the multiplier, which must be head_size^-0.5 or
+     * n_embd^-0.5 of these weights) and/or {@code attn_scale}, a text starting with {@code head_size} or
+     * {@code n_embd} (or {@code C}, the lecture's name for it); both must agree, and with neither it is
+     * today's head_size^-0.5. Any other text is refused rather than read as head_size.
+     */
+    static AttentionScale attentionScale(ConfigFields c, int headSize, int nEmbd) {
+        AttentionScale fromText = null;
+        if (c.has("attn_scale")) {
+            String t = c.text("attn_scale", null);
+            if (t.startsWith("head_size")) fromText = AttentionScale.HEAD_SIZE;
+            else if (t.startsWith("n_embd") || t.equals("C") || t.startsWith("C ") || t.startsWith("C*")) fromText = AttentionScale.N_EMBD;
+            else throw c.bad("attn_scale", "a text starting with head_size (head_size ** -0.5, today's gpt.py) or n_embd"
+                    + " (n_embd ** -0.5, the video-era code), or be left out in favour of attn_scale_value");
+        }
+        if (!c.has("attn_scale_value")) return fromText != null ? fromText : AttentionScale.HEAD_SIZE;
+        double v = c.positiveFinite("attn_scale_value", 1);
+        AttentionScale fromValue;
+        if (Math.abs(v - 1 / Math.sqrt(headSize)) < 1e-6) fromValue = AttentionScale.HEAD_SIZE;
+        else if (Math.abs(v - 1 / Math.sqrt(nEmbd)) < 1e-6) fromValue = AttentionScale.N_EMBD;
+        else throw c.bad("attn_scale_value", "head_size^-0.5 (" + 1 / Math.sqrt(headSize) + ") or n_embd^-0.5 ("
+                + 1 / Math.sqrt(nEmbd) + ") for these weights (head_size " + headSize + ", n_embd " + nEmbd + ")");
+        if (fromText != null && fromText != fromValue && headSize != nEmbd) {
+            throw c.bad("attn_scale", "the scale attn_scale_value " + v + " gives (" + fromValue.name().toLowerCase(java.util.Locale.ROOT)
+                    + "); the two fields disagree");
+        }
+        return fromValue;
     }
 
     private static String modelName(Path weightsFile) {

@@ -130,7 +130,7 @@ public final class ModelLoader {
         if (config.has("chars")) {
             Path w = weights != null ? weights : findWeights(dir, List.of("model.safetensors", "model.pt", "model.pth"),
                     "model.safetensors or model.pt");
-            return KarpathyCharLoader.load(w, config.get("chars").asText(), lectureScale(config, configFile));
+            return KarpathyCharLoader.load(w, new ConfigFields(config, configFile.toString()));
         }
         if (HfFamilies.handles(config)) {
             Path w = weights != null ? weights : findWeights(dir, List.of("model.safetensors"), "model.safetensors");
@@ -168,19 +168,5 @@ public final class ModelLoader {
         } catch (InvalidPathException e) {
             return null;
         }
-    }
-
-    private static KarpathyCharLoader.AttentionScale lectureScale(JsonNode config, Path configFile) {
-        if (config.has("attn_scale_value")) {
-            double multiplier = config.get("attn_scale_value").asDouble();
-            int headSize = config.path("head_size").asInt(0), nEmbd = config.path("n_embd").asInt(0);
-            if (headSize > 0 && Math.abs(multiplier - 1 / Math.sqrt(headSize)) < 1e-6) return KarpathyCharLoader.AttentionScale.HEAD_SIZE;
-            if (nEmbd > 0 && Math.abs(multiplier - 1 / Math.sqrt(nEmbd)) < 1e-6) return KarpathyCharLoader.AttentionScale.N_EMBD;
-            throw new IllegalArgumentException(configFile + ": attn_scale_value " + multiplier
-                    + " is neither head_size^-0.5 nor n_embd^-0.5 (give head_size and n_embd too)");
-        }
-        String text = config.path("attn_scale").asText("head_size");
-        return text.startsWith("n_embd") || text.startsWith("C") ? KarpathyCharLoader.AttentionScale.N_EMBD
-                : KarpathyCharLoader.AttentionScale.HEAD_SIZE;
     }
 }

@@ -36,23 +36,25 @@ final class NanoGptLoader {
     }
 
     static HookedTransformer load(Path file) {
-        try (TorchCheckpoint checkpoint = TorchCheckpoint.open(file);
-             TensorSource weights = TensorSource.of(checkpoint, TorchFiles.stateDictOf(checkpoint.root(), file))) {
+        try (TorchCheckpoint checkpoint = TorchCheckpoint.open(file)) {
             if (!isNanoGpt(checkpoint.root())) {
                 throw new CorruptModelFileException(file, "is not a nanoGPT checkpoint (no 'model_args' and 'model' entries)"
                         + " and has no config.json beside it", "put the model's config.json beside it, or pass a folder with one");
             }
             Map<?, ?> args = (Map<?, ?>) ((Map<?, ?>) checkpoint.root()).get("model_args");
-            int layers = intArg(args, "n_layer", file), heads = intArg(args, "n_head", file), d = intArg(args, "n_embd", file);
-            int nCtx = intArg(args, "block_size", file), vocab = intArg(args, "vocab_size", file);
-            boolean bias = !(args.get("bias") instanceof Boolean b) || b;
-            if (d % heads != 0) throw new CorruptModelFileException(file, "model_args has n_embd " + d + " not divisible by n_head " + heads, "");
+            ConfigFields c = ConfigFields.ofMap(args, file + " model_args");
+            int layers = c.positiveInt("n_layer"), heads = c.positiveInt("n_head"), d = c.positiveInt("n_embd");
+            int nCtx = c.positiveInt("block_size"), vocab = c.positiveInt("vocab_size");
+            boolean bias = c.bool("bias", true);
+            c.divisible("n_embd", d, "n_head", heads);
             Path dir = file.toAbsolutePath().getParent();
             ModelConfig cfg = new ModelConfig(dir.getFileName().toString(), "nanogpt", layers, d, heads, d / heads, 4 * d, vocab, nCtx,
                     ActivationFunction.GELU, Normalization.LN, 1e-5, Math.sqrt(d / heads), false, false);
+            // model_args first: a broken size is named before the state dict is looked at.
+            TensorSource weights = TensorSource.of(checkpoint, TorchFiles.stateDictOf(checkpoint.root(), file));
             StateDict sd = new StateDict(weights, "transformer.", "a nanoGPT checkpoint with these model_args");
             Weights w = Gpt2Loader.weights(cfg, sd, Gpt2Loader.Layout.LINEAR, !bias);
-            return HookedTransformer.owning(cfg, w, tokenizerBeside(dir, vocab));
+            return HookedTransformer.owning(cfg, w, tokenizerBeside(dir, vocab), sd.weightFiles());
         }
     }
 
@@ -88,11 +90,5 @@ final class NanoGptLoader {
             chars.append(s);
         }
         return new CharTokenizer(chars.toString());
-    }
-
-    private static int intArg(Map<?, ?> args, String key, Path file) {
-        if (args.get(key) instanceof Long v && v > 0 && v <= Integer.MAX_VALUE) return v.intValue();
-        throw new CorruptModelFileException(file, "model_args['" + key + "'] is " + Unpickler.render(args.get(key), 120) + ", not a positive integer",
-                "the checkpoint is incomplete; save it with nanoGPT's train.py");
     }
 }

@@ -65,6 +65,7 @@ public final class SafeTensors implements AutoCloseable {
     private final FileChannel writable;
     private final SafeTensorsHeader header;
     private volatile boolean closed;
+    private MappedFile mapped;   // the file's fingerprint, taken just before its first page is mapped
 
     private SafeTensors(Path path, FileChannel channel, SafeTensorsHeader header) {
         this.path = path;
@@ -153,6 +154,19 @@ public final class SafeTensors implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** Bytes of tensor data (the file without its header). */
+    long dataBytes() {
+        return header.dataLength();
+    }
+
+    /**
+     * The file as it was when {@link #get} first handed out an array over its pages, to check before a
+     * run that it has not changed since ({@link MappedFile#check}); empty while nothing was mapped.
+     */
+    public synchronized java.util.Optional<MappedFile> mappedFile() {
+        return java.util.Optional.ofNullable(mapped);
     }
 
     /**
@@ -260,7 +274,17 @@ public final class SafeTensors implements AutoCloseable {
             FileChannel ch = channel();
             if (t.numel() == 0) return Nd4j.create(DataType.FLOAT, t.shape());
             checkStillThere(ch, t, position);
-            if (!writable && zeroCopyable(dtype, position, t.byteLength())) return mapFloats(ch, position, t);
+            if (zeroCopyable(dtype, position, t.byteLength())) {
+                if (writable) {
+                    // A native copy of the mapped pages, many times faster than decoding element by element.
+                    INDArray pages = mapFloats(ch, position, t);
+                    return pages.dup('c');
+                }
+                synchronized (this) {
+                    if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
+                }
+                return mapFloats(ch, position, t);
+            }
             return TensorDecoder.decode(ch, position, dtype, t.shape(), t.numel(), TensorDecoder.DEFAULT_WINDOW_BYTES);
         } catch (ClosedChannelException e) {
             throw closedError(e);

@@ -1,5 +1,7 @@
 package dev.jlens.load;
 
+import dev.jlens.cache.HookNames;
+import dev.jlens.compute.NonFinite;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -19,6 +21,7 @@ final class StateDict {
     private final String prefix;
     private final String family;
     private final Set<String> unused;
+    private final List<String> nonFinite = new ArrayList<>();
 
     /**
      * @param prefix a prefix every key may carry ({@code transformer.} in some GPT-2 exports), "" for none
@@ -60,7 +63,27 @@ final class StateDict {
                     + " saved with these weights");
         }
         unused.remove(key);
-        return file.get(key);
+        INDArray t = file.get(key);
+        checkFinite(key, t);
+        return t;
+    }
+
+    /**
+     * NaN or ±Inf in a weight makes every result it touches NaN: say so once, at load, naming the
+     * tensor and the count (one vectorised pass over each tensor; the model still loads, so that the
+     * weights can be looked at).
+     */
+    private void checkFinite(String key, INDArray t) {
+        NonFinite bad = NonFinite.count(t);
+        if (bad.total() == 0) return;
+        nonFinite.add(key + ": " + bad.describe());
+        System.err.printf("jlens: warning: %s: tensor '%s' holds %s among its %,d values; runs that read it give NaN"
+                + " (a diverged training run or a broken export? re-export the weights)%n", file.path(), key, bad.describe(), t.length());
+    }
+
+    /** The files the model's arrays are mapped from and the tensors that held NaN or ±Inf. */
+    WeightFiles weightFiles() {
+        return new WeightFiles(file.mapped().stream().toList(), nonFinite);
     }
 
     /** Marks buffers that carry no parameters (causal masks) as read. */

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -31,6 +32,20 @@ interface TensorSource extends AutoCloseable {
     @Override
     void close();
 
+    /** The file the tensors handed out are memory-mapped from, if they are (see {@link MappedFile}). */
+    default Optional<MappedFile> mapped() {
+        return Optional.empty();
+    }
+
+    /**
+     * Weights files smaller than this are read into memory rather than memory-mapped: a model that
+     * does not map its file survives the file being rewritten or truncated under it, and for small
+     * models the copy costs next to nothing. {@code -Djlens.copyWeightsBelowMiB=0} maps every file.
+     */
+    static long copyBelowBytes() {
+        return Long.getLong("jlens.copyWeightsBelowMiB", 16) << 20;
+    }
+
     /**
      * Opens a weights file by what it holds, not by its name: a zip file (or PyTorch's legacy format,
      * refused with a message saying how to convert it) is read as torch.save output (its state dict,
@@ -44,8 +59,12 @@ interface TensorSource extends AutoCloseable {
         return TorchCheckpoint.looksLikeZip(file) || TorchCheckpoint.looksLikeLegacy(file);
     }
 
-    /** A safetensors file (closed with the source). */
+    /**
+     * A safetensors file (closed with the source): F32 tensors memory-mapped, or copied when the file is
+     * below {@link #copyBelowBytes}.
+     */
     static TensorSource of(SafeTensors file) {
+        boolean copy = file.dataBytes() < copyBelowBytes();
         return new TensorSource() {
             @Override
             public Path path() {
@@ -64,7 +83,12 @@ interface TensorSource extends AutoCloseable {
 
             @Override
             public INDArray get(String name) {
-                return file.get(name);
+                return copy ? file.copy(name) : file.get(name);
+            }
+
+            @Override
+            public Optional<MappedFile> mapped() {
+                return copy ? Optional.empty() : file.mappedFile();
             }
 
             @Override

@@ -35,8 +35,12 @@ public enum ActivationFunction {
         // HF spells the tanh approximation several ways.
         if (name.equalsIgnoreCase("gelu_pytorch_tanh") || name.equalsIgnoreCase("gelu_fast")) return GELU_NEW;
         if (name.equalsIgnoreCase("swish")) return SILU;
-        throw new IllegalArgumentException("unknown activation function '" + name
-                + "': jlens supports gelu_new (gelu_pytorch_tanh), gelu, relu and silu");
+        throw new IllegalArgumentException("unknown activation function '" + name + "': jlens supports " + supportedNames());
+    }
+
+    /** The names {@link #fromName} knows, for messages. */
+    public static String supportedNames() {
+        return "gelu_new (also gelu_pytorch_tanh, gelu_fast), gelu, relu and silu (swish)";
     }
 
     /** Returns a new array; {@code pre} is left untouched because the cache may hold it. */

@@ -7,7 +7,9 @@ import dev.jlens.cache.ActivationCache;
 import dev.jlens.cache.CacheSpec;
 import dev.jlens.cache.HookNames;
 import dev.jlens.cache.NameFilter;
+import dev.jlens.compute.NonFinite;
 import dev.jlens.load.ModelLoader;
+import dev.jlens.load.WeightFiles;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,13 +48,14 @@ public final class HookedTransformer {
     private volatile Map<String, INDArray> paramViews;
     private final List<String> hookNames;
     private final Set<String> hookNameSet;
+    private final WeightFiles files;
 
     /**
      * A model over arrays the caller keeps: a change the caller makes to them is seen by the next
      * forward pass (this is how training updates its model).
      */
     public HookedTransformer(ModelConfig cfg, Weights weights, Tokenizer tokenizer) {
-        this(cfg, weights, tokenizer, false);
+        this(cfg, weights, tokenizer, false, WeightFiles.NONE);
     }
 
     /**
@@ -61,10 +64,20 @@ public final class HookedTransformer {
      * dropped as soon as an accessor gives a matrix out.
      */
     public static HookedTransformer owning(ModelConfig cfg, Weights weights, Tokenizer tokenizer) {
-        return new HookedTransformer(cfg, weights, tokenizer, true);
+        return new HookedTransformer(cfg, weights, tokenizer, true, WeightFiles.NONE);
     }
 
-    private HookedTransformer(ModelConfig cfg, Weights weights, Tokenizer tokenizer, boolean owning) {
+    /**
+     * Like {@link #owning(ModelConfig, Weights, Tokenizer)} for arrays a loader read from {@code files}: before
+     * each run (and before an accessor hands out a weight) the model checks that the files its arrays are
+     * memory-mapped from have not changed on disk, and a run whose logits hold NaN names the tensors that
+     * held NaN or ±Inf at load.
+     */
+    public static HookedTransformer owning(ModelConfig cfg, Weights weights, Tokenizer tokenizer, WeightFiles files) {
+        return new HookedTransformer(cfg, weights, tokenizer, true, files);
+    }
+
+    private HookedTransformer(ModelConfig cfg, Weights weights, Tokenizer tokenizer, boolean owning, WeightFiles files) {
         weights.validate(cfg);
         if (tokenizer != null && tokenizer.vocabSize() > cfg.dVocab()) {
             throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
@@ -77,6 +90,7 @@ public final class HookedTransformer {
         this.forward = new Forward(cfg, weights, packed);
         this.hookNames = List.copyOf(Forward.hookNames(cfg));
         this.hookNameSet = new HashSet<>(hookNames);
+        this.files = files;
     }
 
     /**
@@ -100,6 +114,7 @@ public final class HookedTransformer {
 
     /** All parameters as the forward pass holds them; changes to them are seen by the next run. */
     public Weights weights() {
+        files.check();
         if (packed != null) packed.allGivenOut();
         return weights;
     }
@@ -123,7 +138,9 @@ public final class HookedTransformer {
 
     /** {@code [1, pos]} token ids, with or without BOS. */
     public INDArray toTokens(String text, boolean prependBos) {
-        return Nd4j.createFromArray(new long[][] {ids(text, prependBos)});
+        long[] ids = ids(text, prependBos);
+        // createFromArray makes shape [] of an empty row; [1, 0] keeps the promised [1, pos].
+        return ids.length == 0 ? Nd4j.create(DataType.LONG, 1, 0) : Nd4j.createFromArray(new long[][] {ids});
     }
 
     /**
@@ -146,7 +163,8 @@ public final class HookedTransformer {
     }
 
     public List<String> toStrTokens(INDArray tokens) {
-        return toStrTokens(rows(tokens)[0]);
+        long[][] rows = rows(tokens);
+        return toStrTokens(rows.length == 0 ? new long[0] : rows[0]);
     }
 
     private List<String> toStrTokens(long[] ids) {
@@ -264,7 +282,7 @@ public final class HookedTransformer {
     public Run run(INDArray tokens, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
         long[][] rows = rows(tokens);
         int[] lengths = new int[rows.length];
-        Arrays.fill(lengths, rows[0].length);
+        Arrays.fill(lengths, rows.length == 0 ? 0 : rows[0].length);
         return run(rows, lengths, hooks, cache, withLogits);
     }
 
@@ -285,17 +303,68 @@ public final class HookedTransformer {
             }
             for (Hook h : hooks) stopAfter = Math.max(stopAfter, HookNames.layerOf(h.name()));
         }
+        files.check();   // before any read of a mapped page: a truncated file would kill the JVM
         HookContext ctx = new HookContext(byName, cache);
         INDArray logits = forward.run(rows, ctx, withLogits ? Forward.Logits.ALL : Forward.Logits.NONE, stopAfter);
+        if (logits != null && NonFinite.hasNaN(logits)) System.err.println("jlens: warning: " + whereNaNBegins(rows, byName, ctx.recorded()));
         ActivationCache recorded = new ActivationCache(ctx.recorded(), cfg.nLayers(), hookNames, ctx.ownersOfRecordedViews());
         return new Run(Nd4j.createFromArray(rows), lengths, logits, recorded);
     }
 
-    private static long[][] rows(INDArray tokens) {
-        if (tokens.isEmpty()) {
-            throw new IllegalArgumentException("empty prompt: there is no token to run (a model without BOS needs"
-                    + " at least one token of text)");
+    /** Thrown by the NaN-finding hook to stop its run at the first hook point with NaN. */
+    private static final class NaNFound extends RuntimeException {
+        final String hook;
+
+        NaNFound(String hook) {
+            super(hook, null, false, false);
+            this.hook = hook;
         }
+    }
+
+    /**
+     * Says where NaN in a run's logits comes from: the first hook point, in forward order, whose
+     * activation holds NaN in a run of the same tokens without the caller's hooks (which are never run a
+     * second time: they may count or store things). When that run is clean, a hook put the NaN there,
+     * and the first recorded activation with NaN says after which hook point.
+     */
+    private String whereNaNBegins(long[][] rows, Map<String, List<HookFn>> userHooks, Map<String, INDArray> recorded) {
+        Map<String, List<HookFn>> checks = new LinkedHashMap<>();
+        for (String name : hookNames) {
+            checks.put(name, List.of((act, hook) -> {
+                if (NonFinite.hasNaN(act)) throw new NaNFound(hook.name());
+                return act;
+            }));
+        }
+        String first = null;
+        try {
+            forward.run(rows, new HookContext(checks, null), Forward.Logits.ALL, cfg.nLayers() - 1);
+        } catch (NaNFound found) {
+            first = found.hook;
+        }
+        StringBuilder sb = new StringBuilder("the logits hold NaN");
+        if (first != null) {
+            sb.append("; NaN first appears at ").append(first).append(" (the first hook point, in forward order, with NaN)");
+        } else if (!userHooks.isEmpty()) {
+            sb.append(", but a run without your hooks has none: a hook on ").append(String.join(", ", userHooks.keySet()))
+                    .append(" put it there");
+            for (String name : hookNames) {
+                INDArray a = recorded.get(name);
+                if (a != null && NonFinite.hasNaN(a)) {
+                    sb.append(" (the first cached activation with NaN is ").append(name).append(')');
+                    break;
+                }
+            }
+        } else {
+            sb.append("; no hook point has NaN, so it arises in the unembedding (W_U, b_U)");
+        }
+        if (!files.nonFinite().isEmpty()) {
+            sb.append("; at load these tensors held NaN or ±Inf: ").append(String.join(", ", files.nonFinite()));
+        }
+        return sb.toString();
+    }
+
+    private static long[][] rows(INDArray tokens) {
+        if (tokens.isEmpty()) return tokens.rank() == 2 && tokens.size(0) == 0 ? new long[0][] : new long[][] {{}};   // runs refuse it
         if (tokens.rank() == 1) return new long[][] {tokens.toLongVector()};
         if (tokens.rank() != 2) {
             throw new IllegalArgumentException("tokens must be [pos] or [batch, pos], got shape "
@@ -305,10 +374,7 @@ public final class HookedTransformer {
     }
 
     private void checkTokens(long[][] rows) {
-        if (rows.length == 0 || rows[0].length == 0) {
-            throw new IllegalArgumentException("empty prompt: there is no token to run"
-                    + (cfg.defaultPrependBos() ? "" : " (this model prepends no BOS, so give at least one character)"));
-        }
+        if (rows.length == 0 || rows[0].length == 0) throw emptyPrompt();
         int pos = rows[0].length;
         if (pos > cfg.nCtx()) {
             throw new IllegalArgumentException("the prompt is " + pos + " tokens but the model's context is n_ctx = "
@@ -324,6 +390,13 @@ public final class HookedTransformer {
                 }
             }
         }
+    }
+
+    /** Zero tokens: one line saying what to run instead, which depends on whether the model has a BOS token. */
+    private IllegalArgumentException emptyPrompt() {
+        return new IllegalArgumentException("empty prompt: there are no tokens to run; " + (cfg.defaultPrependBos()
+                ? "give at least one token, e.g. toTokens(text) with its BOS (toTokens(\"\") is [BOS] alone)"
+                : "this model has no BOS token, so give text of at least one character"));
     }
 
     // ---------------------------------------------------------------- loss
@@ -345,7 +418,7 @@ public final class HookedTransformer {
      */
     public static INDArray tokenLogProbs(INDArray logits, INDArray tokens) {
         long[][] rows = rows(tokens);
-        int batch = rows.length, pos = rows[0].length;
+        int batch = rows.length, pos = batch == 0 ? 0 : rows[0].length;
         if (pos < 2) throw new IllegalArgumentException("need at least two tokens to predict one from the other");
         INDArray logProbs = logSoftmax(logits);                     // [batch, pos, d_vocab]
         INDArray out = Nd4j.create(DataType.FLOAT, batch, pos - 1);
@@ -386,7 +459,7 @@ public final class HookedTransformer {
      * cropped to its last {@code n_ctx} tokens, as the lecture's {@code generate} does.
      */
     public long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling) {
-        if (promptIds.length == 0) throw new IllegalArgumentException("empty prompt: generation needs at least one token");
+        if (promptIds.length == 0) throw emptyPrompt();
         if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be ≥ 0, got " + maxNewTokens);
         checkTokens(new long[][] {promptIds.length > cfg.nCtx()
                 ? Arrays.copyOfRange(promptIds, promptIds.length - cfg.nCtx(), promptIds.length) : promptIds});
@@ -401,9 +474,16 @@ public final class HookedTransformer {
             }
             int from = Math.max(0, len - cfg.nCtx());
             long[][] context = {Arrays.copyOfRange(seq, from, len)};
+            files.check();
             INDArray last = forward.run(context, HookContext.plain(), Forward.Logits.LAST, cfg.nLayers() - 1); // [1, 1, d_vocab]
             float[] logits = last.get(point(0), point(0), all()).toFloatVector();
             last.close();
+            for (float x : logits) {
+                if (Float.isNaN(x)) {
+                    throw new IllegalStateException("generation stopped after " + step + " new tokens: "
+                            + whereNaNBegins(context, Map.of(), Map.of()));
+                }
+            }
             int next = Sampler.pick(logits, sampling, random);
             seq[len++] = next;
             if (sampling.stopAtEos() && next == eos) break;
@@ -414,15 +494,18 @@ public final class HookedTransformer {
     // ---------------------------------------------------------------- parameters (TransformerLens layout)
 
     public INDArray W_E() {
+        files.check();
         if (packed != null) packed.unembedGivenOut();
         return weights.W_E();
     }
 
     public INDArray W_pos() {
+        files.check();
         return weights.W_pos();
     }
 
     public INDArray W_U() {
+        files.check();
         if (packed != null) packed.unembedGivenOut();
         return weights.W_U();
     }
@@ -433,6 +516,7 @@ public final class HookedTransformer {
     }
 
     private LayerWeights layer(int l) {
+        files.check();
         return weights.layers().get(HookNames.checkLayer(l, cfg.nLayers()));
     }
 
@@ -528,6 +612,7 @@ public final class HookedTransformer {
      * the order TransformerLens lists them. Per-head matrices are views of the fused weights.
      */
     public Map<String, INDArray> params() {
+        files.check();
         if (packed != null) packed.allGivenOut();
         Map<String, INDArray> m = new LinkedHashMap<>(paramViews());
         m.put("unembed.b_U", b_U());                       // fresh zeros for models without one
@@ -584,6 +669,7 @@ public final class HookedTransformer {
 
     /** One parameter by its TransformerLens name; an unknown name fails with the closest ones. */
     public INDArray param(String name) {
+        files.check();
         Map<String, INDArray> all = paramViews();
         INDArray a = name.equals("unembed.b_U") ? b_U() : all.get(name);
         if (a == null) {

@@ -71,8 +71,8 @@ public record ModelConfig(
             throw new IllegalArgumentException("n_heads " + nHeads + " is not a multiple of n_key_value_heads " + arch.nKvHeads());
         }
         if (arch.gatedMlp() && attnOnly) throw new IllegalArgumentException("an attention-only model has no (gated) MLP");
-        if (!(attnScale > 0)) throw new IllegalArgumentException("attnScale must be positive, got " + attnScale);
-        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        if (!(attnScale > 0) || !Double.isFinite(attnScale)) throw new IllegalArgumentException("attnScale must be finite and positive, got " + attnScale);
+        if (!(eps >= 0) || !Double.isFinite(eps)) throw new IllegalArgumentException("eps must be finite and ≥ 0, got " + eps);
     }
 
     private static void requirePositive(String name, int value) {

@@ -31,7 +31,25 @@ final class Gpt2Files {
         Map<String, Integer> vocab = readVocab(vocabJson);
         byte[][] tokenBytes = tokenBytes(vocab, vocabJson);
         int[][] merges = readMerges(mergesTxt, vocab);
+        requireMerges(merges.length, tokenBytes, MERGES_KIND + " " + mergesTxt, "the merges.txt that belongs to " + vocabJson.getFileName());
         return new BpeModel(tokenBytes, merges);
+    }
+
+    /**
+     * No merges while the vocabulary has tokens longer than one byte (other than {@code <|endoftext|>}) is
+     * a broken or missing merges file, not a byte-level tokenizer: every text would split into single bytes.
+     *
+     * @param what the merges, for messages ("merges.txt (HF) … /path", "tokenizer.json /path model.merges")
+     * @param remedy what to pass instead
+     */
+    static void requireMerges(int merges, byte[][] tokenBytes, String what, String remedy) {
+        if (merges > 0) return;
+        long multiByte = 0;
+        byte[] eot = Gpt2Tokenizer.END_OF_TEXT.getBytes(StandardCharsets.UTF_8);
+        for (byte[] b : tokenBytes) if (b.length > 1 && !java.util.Arrays.equals(b, eot)) multiByte++;
+        if (multiByte == 0) return;
+        throw new IllegalArgumentException(what + " has no merges, but the vocabulary has " + multiByte + " tokens longer than one"
+                + " byte that only merges can make: every text would be split into single bytes; pass " + remedy);
     }
 
     /** Token key (in the byte-level alphabet) -> id, as written in the file. */

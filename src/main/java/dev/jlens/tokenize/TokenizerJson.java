@@ -53,13 +53,15 @@ final class TokenizerJson {
         Map<String, Integer> vocab = new HashMap<>(1 << 17);
         for (var it = model.get("vocab").fields(); it.hasNext(); ) {
             var e = it.next();
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+            if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw bad(file, "model.vocab gives token " + Chars.quote(e.getKey(), 40) + " the id " + e.getValue() + "; ids are non-negative integers");
             }
             vocab.put(e.getKey(), e.getValue().asInt());
         }
         byte[][] tokenBytes = Gpt2Files.tokenBytes(vocab, file);
-        return new Contents(new BpeModel(tokenBytes, merges(file, model.path("merges"), vocab)), addedTokens(file, root.path("added_tokens")));
+        int[][] merges = merges(file, model.path("merges"), vocab);
+        Gpt2Files.requireMerges(merges.length, tokenBytes, KIND + " " + file + " model.merges", "the tokenizer.json the model was saved with");
+        return new Contents(new BpeModel(tokenBytes, merges), addedTokens(file, root.path("added_tokens")));
     }
 
     private static int[][] merges(Path file, JsonNode merges, Map<String, Integer> vocab) {
@@ -96,10 +98,10 @@ final class TokenizerJson {
         if (added.isMissingNode() || added.isNull()) return out;
         if (!added.isArray()) throw bad(file, "added_tokens is not an array");
         for (JsonNode t : added) {
-            if (!t.path("id").canConvertToInt() || !t.path("content").isTextual() || t.path("content").asText().isEmpty()) {
+            if (!t.path("id").isIntegralNumber() || !t.path("id").canConvertToInt() || !t.path("content").isTextual() || t.path("content").asText().isEmpty()) {
                 throw bad(file, "added_tokens has the entry " + t + " without an integer id and a content string");
             }
-            out.add(new AddedToken(t.get("id").asInt(), t.get("content").asText(), t.path("special").asBoolean(false)));
+            out.add(new AddedToken(t.get("id").asInt(), t.get("content").asText(), flag(file, t, "special", false, "added_tokens entry " + t.get("content"))));
         }
         out.sort((a, b) -> Integer.compare(a.id(), b.id()));
         return out;
@@ -115,10 +117,10 @@ final class TokenizerJson {
         for (JsonNode p : parts) {
             String type = p.path("type").asText();
             if (!type.equals("ByteLevel")) throw bad(file, "uses the pre-tokenizer " + type + ", which GPT-2's tokenizer does not; jlens reads GPT-2-style byte-level BPE only");
-            if (p.path("add_prefix_space").asBoolean(false)) {
+            if (flag(file, p, "add_prefix_space", false, "pre_tokenizer")) {
                 throw bad(file, "sets add_prefix_space, which jlens's GPT-2 tokenizer does not do; save the tokenizer without it");
             }
-            if (!p.path("use_regex").asBoolean(true)) throw bad(file, "turns off the ByteLevel pre-tokenizer's regex (use_regex false), which GPT-2's tokenizer uses");
+            if (!flag(file, p, "use_regex", true, "pre_tokenizer")) throw bad(file, "turns off the ByteLevel pre-tokenizer's regex (use_regex false), which GPT-2's tokenizer uses");
             byteLevel = true;
         }
         if (!byteLevel) throw bad(file, "has an empty pre_tokenizer sequence");
@@ -130,6 +132,14 @@ final class TokenizerJson {
             throw bad(file, "model.merges[" + merge + "] needs the token " + Chars.quote(token, 60) + ", which model.vocab lacks; the file is corrupt");
         }
         return id;
+    }
+
+    /** A true/false field; absent or null means {@code fallback}, anything else but a boolean is refused by name. */
+    private static boolean flag(Path file, JsonNode node, String field, boolean fallback, String where) {
+        JsonNode v = node.path(field);
+        if (v.isMissingNode() || v.isNull()) return fallback;
+        if (!v.isBoolean()) throw bad(file, "has " + where + " '" + field + "' = " + v + "; it must be true or false");
+        return v.booleanValue();
     }
 
     private static IllegalArgumentException bad(Path file, String problem) {

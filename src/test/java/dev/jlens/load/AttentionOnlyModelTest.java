@@ -42,7 +42,10 @@ class AttentionOnlyModelTest {
         }
         Path dir = Files.createDirectories(tmp.resolve(keepLayerNorm ? "with-ln" : "no-ln"));
         SafeTensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
-        Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
+        // The fixture's config without its MLP width, which these weights no longer have.
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(src.resolve("config.json").toFile());
+        config.remove("ffwd_hidden");
+        new com.fasterxml.jackson.databind.ObjectMapper().writeValue(dir.resolve("config.json").toFile(), config);
         return HookedTransformer.fromPretrained(dir.toString());
     }
 

@@ -106,4 +106,19 @@ class TokensAndBadInputTest {
         assertTrue(e.getMessage().contains("blocks.0.attn.W_Q"), e.getMessage());
         assertTrue(gpt2.cfg().toString().contains("n_layers"));
     }
+
+    @Test
+    void zeroTokensAreRefusedSayingWhatToRun() {
+        assertArrayEquals(new long[] {1, 0}, gpt2.toTokens("", false).shape(), "[1, pos] with pos 0");
+        assertEquals(List.of(), gpt2.toStrTokens(gpt2.toTokens("", false)));
+        var e = assertThrows(IllegalArgumentException.class, () -> gpt2.runWithCache(gpt2.toTokens("", false)));
+        assertEquals("empty prompt: there are no tokens to run; give at least one token, e.g. toTokens(text) with its BOS"
+                + " (toTokens(\"\") is [BOS] alone)", e.getMessage());
+        var c = assertThrows(IllegalArgumentException.class, () -> chars.runWithCache(chars.toTokens("", false)));
+        assertEquals("empty prompt: there are no tokens to run; this model has no BOS token, so give text of at least"
+                + " one character", c.getMessage());
+        assertEquals(c.getMessage(), assertThrows(IllegalArgumentException.class, () -> chars.generate("", 5, 1L)).getMessage());
+        assertEquals(c.getMessage(), assertThrows(IllegalArgumentException.class,
+                () -> chars.forward(Nd4j.create(org.nd4j.linalg.api.buffer.DataType.LONG, 0, 4))).getMessage());
+    }
 }

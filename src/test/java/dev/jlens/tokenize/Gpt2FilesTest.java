@@ -75,10 +75,18 @@ class Gpt2FilesTest {
         assertThrows(UncheckedIOException.class, () -> Gpt2Tokenizer.fromDirectory(dir));
     }
 
-    /** With only the header, BPE merges nothing: every byte is its own token. */
+    /**
+     * A vocabulary of the 256 bytes alone needs no merges: every byte is its own token. (With GPT-2's
+     * 50,257 tokens an empty merges file is refused, see BrokenConfigTest.)
+     */
     @Test
     void noMergesMeansBytes() throws IOException {
-        Gpt2Tokenizer bytes = Gpt2Tokenizer.fromFiles(vocab, write("merges.txt", "#version: 0.2", ""));
+        StringBuilder json = new StringBuilder("{");
+        Gpt2Files.readVocab(vocab).forEach((k, id) -> {
+            if (id < 256) json.append(json.length() > 1 ? "," : "").append(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(k).toString()).append(':').append(id);
+        });
+        Path bytesOnly = Files.writeString(dir.resolve("vocab.json"), json.append('}').toString());
+        Gpt2Tokenizer bytes = Gpt2Tokenizer.fromFiles(bytesOnly, write("merges.txt", "#version: 0.2", ""));
         assertEquals(0, bytes.mergeCount());
         assertArrayEquals(new int[] {39, 72, 220, 72}, bytes.encode("Hi i"));   // "H"=39, "i"=72, "Ġ"=220
     }

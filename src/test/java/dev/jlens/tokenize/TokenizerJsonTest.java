@@ -129,4 +129,17 @@ class TokenizerJsonTest {
                 r -> ((ArrayNode) r.get("model").get("merges")).insert(0, "notatoken x"))));
         assertTrue(badMerge.getMessage().contains("model.merges[0]") && badMerge.getMessage().contains("notatoken"), badMerge.getMessage());
     }
+
+    @Test
+    void brokenFieldsAreRefusedInsteadOfReadAsDefaults() throws IOException {
+        var noMerges = assertThrows(IllegalArgumentException.class, () -> Gpt2Tokenizer.fromTokenizerJson(
+                tokenizerJson(false, r -> ((ObjectNode) r.get("model")).putArray("merges"))));
+        assertTrue(noMerges.getMessage().contains("model.merges has no merges"), noMerges.getMessage());
+        var prefix = assertThrows(IllegalArgumentException.class, () -> Gpt2Tokenizer.fromTokenizerJson(
+                tokenizerJson(false, r -> ((ObjectNode) r.get("pre_tokenizer")).put("add_prefix_space", "yes"))));
+        assertTrue(prefix.getMessage().contains("'add_prefix_space' = \"yes\"; it must be true or false"), prefix.getMessage());
+        var id = assertThrows(IllegalArgumentException.class, () -> Gpt2Tokenizer.fromTokenizerJson(
+                tokenizerJson(false, r -> ((ObjectNode) r.get("model").get("vocab")).put("!", 0.5))));
+        assertTrue(id.getMessage().contains("0.5"), id.getMessage());
+    }
 }
