@@ -120,7 +120,7 @@ public final class HookedTransformer {
     }
 
     public Tokenizer tokenizer() {
-        if (tokenizer == null) throw new IllegalStateException("this model was built without a tokenizer: pass token ids");
+        if (tokenizer == null) throw new IllegalStateException("this model has no tokenizer (its folder has no tokenizer.json, nor vocab.json + merges.txt): pass token ids, e.g. model.forward(Nd4j.createFromArray(new long[][] {{1, 2, 3}})), or put the tokenizer files beside config.json");
         return tokenizer;
     }
 

@@ -1,0 +1,145 @@
+package dev.jlens.load;
+
+import static dev.jlens.testing.Golden.assertClose;
+import static dev.jlens.testing.Golden.flat;
+import static dev.jlens.testing.Golden.longs;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jlens.model.HookedTransformer;
+import dev.jlens.model.Run;
+import dev.jlens.testing.Golden;
+import dev.jlens.testing.TestData;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The Hugging Face families beyond GPT-2 against golden values from third-party code: llama2.c's
+ * {@code model.py} for {@code llama-tiny}, llama.cpp for the GPT-NeoX, Gemma 2, Qwen 2 and Qwen 3
+ * fixtures (each folder's README). Logits within 1e-4 + 1e-5·|golden|, greedy ids exactly.
+ */
+class HfFamiliesGoldenTest {
+
+    private static long[][] row(long[] ids) {
+        return new long[][] {ids};
+    }
+
+    /** Arg-max continuation by full forward passes (no key/value cache), as the references' greedy runs. */
+    private static long[] greedy(HookedTransformer model, long[] prompt, int n) {
+        List<Long> ids = new ArrayList<>();
+        for (long id : prompt) ids.add(id);
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            long[] cur = ids.stream().mapToLong(Long::longValue).toArray();
+            INDArray logits = model.forward(Nd4j.createFromArray(row(cur)));
+            long next = logits.get(NDArrayIndex.point(0), NDArrayIndex.point(cur.length - 1), NDArrayIndex.all()).argMax().getLong(0);
+            out[i] = next;
+            ids.add(next);
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gptneox-tiny", "gemma2-tiny", "qwen2-tiny", "qwen3-tiny"})
+    void llamaCppFixturesMatchTheirLogitsAndGreedyIds(String fixture) {
+        Path dir = TestData.file("fixtures/" + fixture);
+        JsonNode golden = Golden.read(dir.resolve("golden.json"));
+        HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());
+        JsonNode tol = golden.get("tolerance").get("logits");
+        for (int s = 0; s < golden.get("sequences").size(); s++) {
+            long[] ids = longs(golden.get("sequences").get(s));
+            INDArray logits = model.forward(Nd4j.createFromArray(row(ids)));
+            assertClose(fixture + " logits of sequence " + s, flat(golden.get("logits").get(s)), logits,
+                    tol.get("atol").asDouble(), tol.get("rtol").asDouble());
+        }
+        JsonNode g = golden.get("greedy");
+        assertArrayEquals(longs(g.get("new_ids")), greedy(model, longs(g.get("prompt")), g.get("n_new").asInt()), fixture + " greedy ids");
+    }
+
+    @Test
+    void llamaMatchesLlama2cLogitsResidualsNormsPatternAndLoss() {
+        Path dir = TestData.file("fixtures/llama-tiny");
+        JsonNode golden = Golden.read(dir.resolve("golden.json"));
+        HookedTransformer model = HookedTransformer.fromPretrained(dir.toString());
+        assertEquals(4, model.cfg().nHeads());
+        assertEquals(2, model.cfg().nKvHeads());
+        JsonNode seq = golden.get("sequences").get(0);
+        long[] ids = longs(seq.get("ids"));
+        Run run = model.runWithCache(Nd4j.createFromArray(row(ids)));
+        assertClose("logits", flat(seq.get("logits")), run.logits(), Golden.ATOL, Golden.RTOL);
+        for (int l = 0; l < model.cfg().nLayers(); l++) {
+            assertClose("resid_post " + l, flat(seq.get("resid_post").get(l)), run.cache().get("blocks." + l + ".hook_resid_post"),
+                    Golden.ATOL, Golden.RTOL);
+            INDArray pattern = run.cache().get("blocks." + l + ".attn.hook_pattern")
+                    .get(NDArrayIndex.point(0), NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all());
+            assertClose("pattern of head 1, layer " + l, flat(seq.get("attn_pattern_head1").get(l)), pattern, Golden.PATTERN_ATOL, 0);
+        }
+        assertClose("final norm output (ln_final.hook_normalized, with its weight)", flat(seq.get("final_norm_out")),
+                run.cache().get("ln_final.hook_normalized"), Golden.ATOL, Golden.RTOL);
+        assertClose("final norm scale", flat(seq.get("final_norm_scale")), run.cache().get("ln_final.hook_scale"), Golden.ATOL, Golden.RTOL);
+        assertEquals(seq.get("loss").asDouble(), model.loss(Nd4j.createFromArray(row(ids))), 1e-4);
+        JsonNode g = golden.get("greedy");
+        assertArrayEquals(longs(g.get("new_ids")), greedy(model, longs(g.get("prompt")), g.get("n_new").asInt()), "greedy ids");
+    }
+
+    @Test
+    void hookPointsFollowTransformerLensForEachFamily() {
+        HookedTransformer llama = HookedTransformer.fromPretrained(TestData.file("fixtures/llama-tiny").toString());
+        List<String> names = llama.hookNames();
+        assertTrue(names.containsAll(List.of("blocks.0.attn.hook_rot_q", "blocks.0.attn.hook_rot_k", "blocks.0.mlp.hook_pre_linear",
+                "blocks.0.hook_resid_mid")), names.toString());
+        assertFalse(names.contains("hook_pos_embed"), "rotary models have no position embedding");
+        Run run = llama.runWithCache(Nd4j.createFromArray(row(new long[] {1, 5, 9})));
+        assertArrayEquals(new long[] {1, 3, 2, 16}, run.cache().get("blocks.0.attn.hook_k").shape(), "hook_k has the key/value heads");
+        HookedTransformer neox = HookedTransformer.fromPretrained(TestData.file("fixtures/gptneox-tiny").toString());
+        assertFalse(neox.hookNames().contains("blocks.0.hook_resid_mid"), "a parallel block has no resid_mid");
+        HookedTransformer gemma = HookedTransformer.fromPretrained(TestData.file("fixtures/gemma2-tiny").toString());
+        assertTrue(gemma.hookNames().containsAll(List.of("blocks.1.ln1_post.hook_normalized", "blocks.1.ln2_post.hook_normalized")));
+        HookedTransformer qwen3 = HookedTransformer.fromPretrained(TestData.file("fixtures/qwen3-tiny").toString());
+        assertTrue(qwen3.hookNames().contains("blocks.0.attn.q_norm.hook_normalized"));
+    }
+
+    @Test
+    void theResidualStreamDecomposesInEveryFamily() {
+        // Invariant: resid_post = resid_pre + attn_out (+ mlp_out), in sequential and parallel blocks alike.
+        for (String f : new String[] {"llama-tiny", "gptneox-tiny", "gemma2-tiny", "qwen2-tiny", "qwen3-tiny"}) {
+            HookedTransformer m = HookedTransformer.fromPretrained(TestData.file("fixtures/" + f).toString());
+            Run run = m.runWithCache(Nd4j.createFromArray(row(new long[] {1, 7, 3, 11, 2})));
+            for (int l = 0; l < m.cfg().nLayers(); l++) {
+                INDArray sum = run.cache().get("blocks." + l + ".hook_resid_pre").add(run.cache().get("blocks." + l + ".hook_attn_out"))
+                        .add(run.cache().get("blocks." + l + ".hook_mlp_out"));
+                INDArray post = run.cache().get("blocks." + l + ".hook_resid_post");
+                assertTrue(sum.equalsWithEps(post, 1e-4), f + " layer " + l);
+            }
+        }
+    }
+
+    @Test
+    void anUnsupportedArchitectureIsRefusedByName(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("config.json"), "{\"architectures\": [\"MambaForCausalLM\"], \"hidden_size\": 8}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HookedTransformer.fromPretrained(tmp.toString()));
+        assertTrue(e.getMessage().contains("MambaForCausalLM") && e.getMessage().contains("LlamaForCausalLM"), e.getMessage());
+    }
+
+    @Test
+    void aModelWithoutTokenizerRunsOnIdsAndSaysSoForText() {
+        HookedTransformer m = HookedTransformer.fromPretrained(TestData.file("fixtures/llama-tiny").toString());
+        assertEquals(256, m.forward(Nd4j.createFromArray(row(new long[] {1, 2, 3}))).size(2));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.toTokens("hello"));
+        assertTrue(e.getMessage().contains("no tokenizer"), e.getMessage());
+    }
+}
