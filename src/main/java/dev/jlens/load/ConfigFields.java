@@ -139,7 +139,7 @@ final class ConfigFields {
         if (v.isNumber() || v.isBoolean() || v.isNull()) return v.asText();
         if (v.isArray()) return "an array " + abbreviate(v.toString());
         // Unpickler.render bounds length and depth: a pickled value can be a cycle or a shared graph of 2^60 paths.
-        if (v instanceof POJONode p) return "a " + p.getPojo().getClass().getSimpleName() + " (" + Unpickler.render(p.getPojo(), 60) + ")";
+        if (v instanceof POJONode p) return Unpickler.render(p.getPojo(), 60);
         return "an object " + abbreviate(v.toString());
     }
 

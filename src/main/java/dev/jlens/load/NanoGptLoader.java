@@ -42,11 +42,21 @@ final class NanoGptLoader {
                         + " and has no config.json beside it", "put the model's config.json beside it, or pass a folder with one");
             }
             Map<?, ?> args = (Map<?, ?>) ((Map<?, ?>) checkpoint.root()).get("model_args");
-            ConfigFields c = ConfigFields.ofMap(args, file + " model_args");
-            int layers = c.positiveInt("n_layer"), heads = c.positiveInt("n_head"), d = c.positiveInt("n_embd");
-            int nCtx = c.positiveInt("block_size"), vocab = c.positiveInt("vocab_size");
-            boolean bias = c.bool("bias", true);
-            c.divisible("n_embd", d, "n_head", heads);
+            ConfigFields c = ConfigFields.ofMap(args, "model_args");
+            int layers, heads, d, nCtx, vocab;
+            boolean bias;
+            try {
+                layers = c.positiveInt("n_layer");
+                heads = c.positiveInt("n_head");
+                d = c.positiveInt("n_embd");
+                nCtx = c.positiveInt("block_size");
+                vocab = c.positiveInt("vocab_size");
+                bias = c.bool("bias", true);
+                c.divisible("n_embd", d, "n_head", heads);
+            } catch (IllegalArgumentException e) {
+                // model_args live inside the checkpoint: a bad one is a broken file, refused as the loaders refuse theirs.
+                throw new CorruptModelFileException(file, e.getMessage(), "the checkpoint is incomplete; save it with nanoGPT's train.py");
+            }
             Path dir = file.toAbsolutePath().getParent();
             ModelConfig cfg = new ModelConfig(dir.getFileName().toString(), "nanogpt", layers, d, heads, d / heads, 4 * d, vocab, nCtx,
                     ActivationFunction.GELU, Normalization.LN, 1e-5, Math.sqrt(d / heads), false, false);

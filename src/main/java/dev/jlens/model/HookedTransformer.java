@@ -1,6 +1,7 @@
 package dev.jlens.model;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.cache.ActivationCache;
@@ -526,13 +527,49 @@ public final class HookedTransformer {
         return headView(l, part);
     }
 
+    /**
+     * Query ({@code part} 0), key (1) or value (2) weights per head, {@code [heads, d_model, d_head]}: a view of the
+     * fused matrix. With grouped-query attention keys and values have {@code n_kv_heads} heads here.
+     */
     private INDArray headView(int l, int part) {
-        int h = cfg.nHeads(), dh = cfg.dHead();
-        return layer(l).qkvW().reshape(cfg.dModel(), 3, h, dh).get(all(), point(part), all(), all()).permute(1, 0, 2);
+        int h = cfg.nHeads(), kv = cfg.nKvHeads(), dh = cfg.dHead();
+        if (kv == h) return layer(l).qkvW().reshape(cfg.dModel(), 3, h, dh).get(all(), point(part), all(), all()).permute(1, 0, 2);
+        long from = part == 0 ? 0 : (long) h * dh + (part - 1L) * kv * dh;
+        int heads = part == 0 ? h : kv;
+        return layer(l).qkvW().get(all(), interval(from, from + (long) heads * dh)).reshape(cfg.dModel(), heads, dh).permute(1, 0, 2);
     }
 
     private INDArray headBias(int l, int part) {
-        return layer(l).qkvB().reshape(3, cfg.nHeads(), cfg.dHead()).get(point(part), all(), all());
+        int h = cfg.nHeads(), kv = cfg.nKvHeads(), dh = cfg.dHead();
+        if (kv == h) return layer(l).qkvB().reshape(3, h, dh).get(point(part), all(), all());
+        long from = part == 0 ? 0 : (long) h * dh + (part - 1L) * kv * dh;
+        int heads = part == 0 ? h : kv;
+        return layer(l).qkvB().get(interval(from, from + (long) heads * dh)).reshape(heads, dh);
+    }
+
+    /**
+     * Key/value heads {@code [n_kv_heads, …]} repeated for the query heads they serve ({@code [n_heads, …]}),
+     * as TransformerLens's {@code W_K}/{@code W_V} of a grouped-query model (a copy; the grouped form is
+     * {@link #groupedW_K}).
+     */
+    private INDArray perQueryHead(INDArray grouped) {
+        int h = cfg.nHeads(), group = h / cfg.nKvHeads();
+        if (group == 1) return grouped;
+        long[] shape = grouped.shape().clone();
+        shape[0] = h;
+        INDArray out = Nd4j.create(grouped.dataType(), shape);
+        for (int q = 0; q < h; q++) out.slice(q).assign(grouped.slice(q / group));
+        return out;
+    }
+
+    /** {@code [n_kv_heads, d_model, d_head]}: the key weights as stored (TransformerLens {@code _W_K}). */
+    public INDArray groupedW_K(int layer) {
+        return headWeights(layer, 1);
+    }
+
+    /** {@code [n_kv_heads, d_model, d_head]}: the value weights as stored (TransformerLens {@code _W_V}). */
+    public INDArray groupedW_V(int layer) {
+        return headWeights(layer, 2);
     }
 
     /** {@code [n_heads, d_model, d_head]}. */
@@ -540,12 +577,13 @@ public final class HookedTransformer {
         return headWeights(layer, 0);
     }
 
+    /** {@code [n_heads, d_model, d_head]}; with grouped-query attention each key head repeated for its query heads. */
     public INDArray W_K(int layer) {
-        return headWeights(layer, 1);
+        return perQueryHead(headWeights(layer, 1));
     }
 
     public INDArray W_V(int layer) {
-        return headWeights(layer, 2);
+        return perQueryHead(headWeights(layer, 2));
     }
 
     /** {@code [n_heads, d_head]}. */
@@ -554,11 +592,11 @@ public final class HookedTransformer {
     }
 
     public INDArray b_K(int layer) {
-        return headBias(layer, 1);
+        return perQueryHead(headBias(layer, 1));
     }
 
     public INDArray b_V(int layer) {
-        return headBias(layer, 2);
+        return perQueryHead(headBias(layer, 2));
     }
 
     /** {@code [n_heads, d_head, d_model]}. */
@@ -631,37 +669,43 @@ public final class HookedTransformer {
     private Map<String, INDArray> buildParamViews() {
         Map<String, INDArray> m = new LinkedHashMap<>();
         m.put("embed.W_E", weights.W_E());
-        m.put("pos_embed.W_pos", W_pos());
+        if (weights.W_pos() != null) m.put("pos_embed.W_pos", W_pos());
+        boolean norm = cfg.hasNorm(), bias = cfg.hasLayerNorm(), grouped = cfg.nKvHeads() != cfg.nHeads();
+        Architecture arch = cfg.arch();
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "blocks." + l + ".";
             LayerWeights lw = weights.layers().get(l);
-            if (cfg.hasLayerNorm()) {
-                m.put(p + "ln1.w", lw.ln1W());
-                m.put(p + "ln1.b", lw.ln1B());
+            if (norm) m.put(p + "ln1.w", lw.ln1W());
+            if (bias) m.put(p + "ln1.b", lw.ln1B());
+            if (norm && !cfg.attnOnly()) m.put(p + "ln2.w", lw.ln2W());
+            if (bias && !cfg.attnOnly()) m.put(p + "ln2.b", lw.ln2B());
+            if (arch.postNorms()) {
+                m.put(p + "ln1_post.w", lw.ln1PostW());
+                m.put(p + "ln2_post.w", lw.ln2PostW());
             }
-            if (cfg.hasLayerNorm() && !cfg.attnOnly()) {
-                m.put(p + "ln2.w", lw.ln2W());
-                m.put(p + "ln2.b", lw.ln2B());
-            }
+            // As TransformerLens's state dict: grouped key/value weights under _W_K/_W_V (W_K(l) repeats them per query head).
             m.put(p + "attn.W_Q", headView(l, 0));
-            m.put(p + "attn.W_K", headView(l, 1));
-            m.put(p + "attn.W_V", headView(l, 2));
+            m.put(p + (grouped ? "attn._W_K" : "attn.W_K"), headView(l, 1));
+            m.put(p + (grouped ? "attn._W_V" : "attn.W_V"), headView(l, 2));
             m.put(p + "attn.W_O", outputView(l));
-            m.put(p + "attn.b_Q", b_Q(l));
-            m.put(p + "attn.b_K", b_K(l));
-            m.put(p + "attn.b_V", b_V(l));
+            m.put(p + "attn.b_Q", headBias(l, 0));
+            m.put(p + (grouped ? "attn._b_K" : "attn.b_K"), headBias(l, 1));
+            m.put(p + (grouped ? "attn._b_V" : "attn.b_V"), headBias(l, 2));
             m.put(p + "attn.b_O", b_O(l));
+            if (arch.qkNorm()) {
+                m.put(p + "attn.q_norm.w", lw.qNormW());
+                m.put(p + "attn.k_norm.w", lw.kNormW());
+            }
             if (!cfg.attnOnly()) {
+                if (arch.gatedMlp()) m.put(p + "mlp.W_gate", lw.gateW());
                 m.put(p + "mlp.W_in", lw.inW());
                 m.put(p + "mlp.b_in", lw.inB());
                 m.put(p + "mlp.W_out", lw.outW());
                 m.put(p + "mlp.b_out", lw.outB());
             }
         }
-        if (cfg.hasLayerNorm()) {
-            m.put("ln_final.w", weights.lnFinalW());
-            m.put("ln_final.b", weights.lnFinalB());
-        }
+        if (norm) m.put("ln_final.w", weights.lnFinalW());
+        if (bias) m.put("ln_final.b", weights.lnFinalB());
         m.put("unembed.W_U", weights.W_U());
         m.put("unembed.b_U", b_U());
         return m;
@@ -678,7 +722,7 @@ public final class HookedTransformer {
         }
         int layer = HookNames.layerOf(name);
         if (layer >= 0) {
-            if (name.endsWith(".attn.W_Q") || name.endsWith(".attn.W_K") || name.endsWith(".attn.W_V")) {
+            if (name.endsWith(".attn.W_Q") || name.endsWith("W_K") || name.endsWith("W_V")) {
                 givenOut(layer, PackedWeights.Matrix.QKV);
             }
             if (name.endsWith(".attn.W_O")) givenOut(layer, PackedWeights.Matrix.O);

@@ -65,7 +65,7 @@ class BrokenConfigTest {
         "layer_norm_epsilon  | 1e999   | 'layer_norm_epsilon'",
         "scale_attn_weights  | '\"yes\"'| 'scale_attn_weights' is \"yes\" (a string);true or false",
         "activation_function | 42      | 'activation_function' is 42",
-        "activation_function | '\"swish\"'| 'activation_function' is \"swish\";gelu_new",
+        "activation_function | '\"mish\"'| 'activation_function' is \"mish\";gelu_new",
     })
     void gpt2ConfigFieldsAreChecked(String field, String json, String fragments) throws IOException {
         Path dir = fixtureWith("gpt2-tiny", field, json);
@@ -131,11 +131,11 @@ class BrokenConfigTest {
         Path dir = Files.createDirectories(tmp.resolve("out"));
         TorchFileWriter.save(dir.resolve("ckpt.pt"), Map.of("model", Map.of(), "model_args",
                 Map.of("n_layer", 1, "n_head", 2, "n_embd", 16, "block_size", 8, "bias", "yes", "vocab_size", 65)));
-        var e = assertThrows(IllegalArgumentException.class, () -> HookedTransformer.fromPretrained(dir.resolve("ckpt.pt").toString()));
+        var e = assertThrows(CorruptModelFileException.class, () -> HookedTransformer.fromPretrained(dir.resolve("ckpt.pt").toString()));
         assertNames(e, "ckpt.pt", "'bias' is \"yes\"", "true or false");
         TorchFileWriter.save(dir.resolve("ckpt.pt"), Map.of("model", Map.of(), "model_args",
                 Map.of("n_layer", 1, "n_head", 0, "n_embd", 16, "block_size", 8, "bias", false, "vocab_size", 65)));
-        e = assertThrows(IllegalArgumentException.class, () -> HookedTransformer.fromPretrained(dir.resolve("ckpt.pt").toString()));
+        e = assertThrows(CorruptModelFileException.class, () -> HookedTransformer.fromPretrained(dir.resolve("ckpt.pt").toString()));
         assertNames(e, "ckpt.pt", "'n_head' is 0", "positive integer");
     }
 

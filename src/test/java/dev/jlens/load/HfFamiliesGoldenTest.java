@@ -114,6 +114,26 @@ class HfFamiliesGoldenTest {
     }
 
     @Test
+    void groupedKeysAreRepeatedPerQueryHeadAndRecomputeTheCachedKeys() {
+        HookedTransformer m = HookedTransformer.fromPretrained(TestData.file("fixtures/llama-tiny").toString());
+        INDArray grouped = m.groupedW_K(0), expanded = m.W_K(0);
+        assertArrayEquals(new long[] {2, 64, 16}, grouped.shape());
+        assertArrayEquals(new long[] {4, 64, 16}, expanded.shape());
+        assertEquals(grouped.slice(0), expanded.slice(1), "query heads 0 and 1 read key head 0 (repeat_interleave)");
+        assertEquals(grouped.slice(1), expanded.slice(2));
+        assertTrue(m.params().containsKey("blocks.0.attn._W_K"), "the state dict holds the grouped form, as TransformerLens's");
+        // hook_k recomputed from the cached input of attention: ln1.hook_normalized · _W_K[kv] + b_K
+        Run run = m.runWithCache(Nd4j.createFromArray(row(new long[] {1, 40, 80, 120})));
+        INDArray x = run.cache().get("blocks.0.ln1.hook_normalized").slice(0);                 // [pos, d_model]
+        INDArray k = run.cache().get("blocks.0.attn.hook_k").slice(0);                        // [pos, kv_head, d_head]
+        for (int kv = 0; kv < 2; kv++) {
+            INDArray mine = x.mmul(grouped.slice(kv)).addRowVector(m.params().get("blocks.0.attn._b_K").slice(kv));
+            INDArray cached = k.get(NDArrayIndex.all(), NDArrayIndex.point(kv), NDArrayIndex.all());
+            assertTrue(mine.equalsWithEps(cached, 1e-5), "key head " + kv);
+        }
+    }
+
+    @Test
     void theResidualStreamDecomposesInEveryFamily() {
         // Invariant: resid_post = resid_pre + attn_out (+ mlp_out), in sequential and parallel blocks alike.
         for (String f : new String[] {"llama-tiny", "gptneox-tiny", "gemma2-tiny", "qwen2-tiny", "qwen3-tiny"}) {
