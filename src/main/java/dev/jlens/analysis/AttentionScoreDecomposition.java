@@ -42,6 +42,15 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
 
     public static AttentionScoreDecomposition of(HookedTransformer model, INDArray tokens, int layer, int head) {
         int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
+        if (!model.hookNames().contains("hook_pos_embed")) {
+            throw new IllegalArgumentException(model.cfg().modelName() + " has no position embedding in its residual stream"
+                    + " (rotary positions act inside attention), so the token/position split of attention scores does not apply;"
+                    + " look at blocks." + l + ".attn.hook_rot_q/hook_rot_k or the pattern instead");
+        }
+        if (model.cfg().normalization() == dev.jlens.model.Normalization.RMS) {
+            throw new IllegalArgumentException("the score decomposition is written for LayerNorm models; " + model.cfg().modelName()
+                    + " uses RMSNorm");
+        }
         INDArray toks = Prompts.batchOfOne(tokens);
         boolean ln = model.cfg().hasLayerNorm();
         List<String> names = new ArrayList<>(List.of("hook_pos_embed", "blocks." + l + ".hook_resid_pre"));

@@ -67,16 +67,31 @@ public record DirectLogitAttribution(String target, int position, List<String> c
      * @param answer   the token id whose logit is attributed
      * @param wrong    a token id whose logit is subtracted, or -1 for the plain logit
      */
+    /**
+     * A logit before Gemma 2's final soft cap ({@code cap·atanh(logit/cap)}): the components add up to that,
+     * since the cap is applied after the sum. Other models' logits are returned as they are.
+     */
+    private static double uncapped(HookedTransformer model, double logit) {
+        double cap = model.cfg().arch().finalSoftCap();
+        if (cap == 0) return logit;
+        double t = logit / cap;
+        return cap * 0.5 * Math.log((1 + t) / (1 - t));
+    }
+
     public static DirectLogitAttribution of(HookedTransformer model, INDArray tokens, int position, int answer, int wrong) {
         INDArray toks = Prompts.batchOfOne(tokens);
         int pos = (int) toks.length();
         int p = position < 0 ? position + pos : position;
         if (p < 0 || p >= pos) throw new IndexOutOfBoundsException("position " + position + " of " + pos + " tokens");
         int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), dHead = model.cfg().dHead(), d = model.cfg().dModel();
-        boolean ln = model.cfg().hasLayerNorm();
-        List<String> record = new ArrayList<>(List.of("hook_embed", "hook_pos_embed", "z"));
+        boolean ln = model.cfg().hasNorm(), centred = model.cfg().hasLayerNorm();
+        boolean learnedPositions = model.hookNames().contains("hook_pos_embed");
+        List<String> record = new ArrayList<>(List.of("hook_embed", "z"));
+        if (learnedPositions) record.add("hook_pos_embed");
         if (!model.cfg().attnOnly()) record.add("mlp_out");
         if (ln) record.add("ln_final.hook_scale");
+        boolean postNorms = model.cfg().arch().postNorms();
+        if (postNorms) for (int l = 0; l < layers; l++) record.add("blocks." + l + ".ln1_post.hook_scale");
         Run run = model.runWithCache(toks, true, record.toArray(String[]::new));
 
         // The direction the logit (difference) reads, and what it reads without any component.
@@ -88,10 +103,13 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         }
         double scale = 1;
         INDArray dir = u;
-        if (ln) {
+        if (centred) {
             constant += model.param("ln_final.b").castTo(DataType.DOUBLE).mul(u.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
             dir = u.mul(model.param("ln_final.w"));
             dir.subi(dir.meanNumber());                 // projecting on a centred direction = centring each component
+            scale = run.cache().get("ln_final.hook_scale").getDouble(0, p, 0);
+        } else if (ln) {
+            dir = u.mul(Unembed.finalNormWeight(model)); // RMSNorm: no centring and no bias, only the scale
             scale = run.cache().get("ln_final.hook_scale").getDouble(0, p, 0);
         }
         INDArray dirCol = dir.reshape(d, 1);
@@ -100,19 +118,30 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         List<Double> values = new ArrayList<>();
         names.add("embed");
         values.add(dot(run.cache().get("hook_embed"), p, dirCol) / scale);
-        names.add("pos_embed");
-        values.add(dot(run.cache().get("hook_pos_embed"), p, dirCol) / scale);
+        if (learnedPositions) {                          // rotary models put positions inside attention, not in the stream
+            names.add("pos_embed");
+            values.add(dot(run.cache().get("hook_pos_embed"), p, dirCol) / scale);
+        }
         for (int l = 0; l < layers; l++) {
-            // Each head's z at the position times W_O[h]·dir: one [heads·d_head] product per layer.
-            INDArray readOut = model.W_O(l).reshape((long) heads * dHead, d).mmul(dirCol).reshape(heads, dHead);
+            // Each head's z at the position times W_O[h]·dir: one [heads·d_head] product per layer. With Gemma 2's
+            // norm after attention, the heads' sum is divided by that norm's cached scale and times its weight:
+            // still linear in each head once the scale is fixed, as for the final norm.
+            INDArray layerDir = dirCol;
+            double postScale = 1;
+            if (postNorms) {
+                INDArray w = model.param("blocks." + l + ".ln1_post.w");
+                layerDir = dirCol.mul((model.cfg().arch().normPlusOne() ? w.add(1f) : w).reshape(d, 1));
+                postScale = run.cache().get("blocks." + l + ".ln1_post.hook_scale").getDouble(0, p, 0);
+            }
+            INDArray readOut = model.W_O(l).reshape((long) heads * dHead, d).mmul(layerDir).reshape(heads, dHead);
             INDArray z = run.cache().get("z", l).get(NDArrayIndex.point(0), NDArrayIndex.point(p), NDArrayIndex.all(), NDArrayIndex.all());
             double[] perHead = z.mul(readOut).sum(1).castTo(DataType.DOUBLE).toDoubleVector();
             for (int h = 0; h < heads; h++) {
                 names.add("L" + l + "H" + h);
-                values.add(perHead[h] / scale);
+                values.add(perHead[h] / postScale / scale);
             }
             names.add("L" + l + " b_O");
-            values.add(model.b_O(l).reshape(1, d).mmul(dirCol).getDouble(0) / scale);
+            values.add(model.b_O(l).reshape(1, d).mmul(layerDir).getDouble(0) / postScale / scale);
             if (!model.cfg().attnOnly()) {
                 names.add("L" + l + " mlp");
                 values.add(dot(run.cache().get("mlp_out", l), p, dirCol) / scale);
@@ -122,7 +151,7 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         values.add(constant);
 
         INDArray logits = run.logits();
-        double own = logits.getDouble(0, p, answer) - (wrong >= 0 ? logits.getDouble(0, p, wrong) : 0);
+        double own = uncapped(model, logits.getDouble(0, p, answer)) - (wrong >= 0 ? uncapped(model, logits.getDouble(0, p, wrong)) : 0);
         String what = wrong >= 0
                 ? "'" + Prompts.str(model, answer) + "' − '" + Prompts.str(model, wrong) + "'"
                 : "logit of '" + Prompts.str(model, answer) + "'";

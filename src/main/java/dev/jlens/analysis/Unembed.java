@@ -7,13 +7,19 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Residual-stream vectors read out the way the model reads its last one: the final LayerNorm
- * (with the mean and scale of each vector recomputed, not taken from a cache), then {@code W_U}
- * and {@code b_U}. This is the logit lens's decoder; for the final residual it gives exactly the
+ * Residual-stream vectors read out the way the model reads its last one: the final LayerNorm or
+ * RMSNorm (with the mean and scale of each vector recomputed, not taken from a cache), then
+ * {@code W_U} and {@code b_U} (and Gemma 2's final soft cap). This is the logit lens's decoder; for the final residual it gives exactly the
  * model's logits.
  */
 public final class Unembed {
     private Unembed() {}
+
+    /** The final norm's multiplier: {@code ln_final.w}, or {@code 1 + ln_final.w} for Gemma's RMSNorm. */
+    static INDArray finalNormWeight(HookedTransformer model) {
+        INDArray w = model.param("ln_final.w");
+        return model.cfg().arch().normPlusOne() ? w.add(1f) : w;
+    }
 
     /** {@code [n, d_model]} residual vectors → {@code [n, d_vocab]} logits. */
     public static INDArray logits(HookedTransformer model, INDArray resid) {
@@ -21,6 +27,8 @@ public final class Unembed {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), model.cfg().dVocab());
         Nd4j.gemm(x, model.W_U(), out, false, false, 1.0, 0.0);
         out.addiRowVector(model.b_U());                     // zeros for models without one (x + 0 = x)
+        double cap = model.cfg().arch().finalSoftCap();
+        if (cap > 0) Transforms.tanh(out.divi(cap), false).muli(cap);   // Gemma 2: the model's own logits are capped
         return out;
     }
 
@@ -36,7 +44,13 @@ public final class Unembed {
                     + java.util.Arrays.toString(resid.shape()));
         }
         INDArray x = resid.castTo(DataType.FLOAT).dup('c');
-        if (!model.cfg().hasLayerNorm()) return x;
+        if (!model.cfg().hasNorm()) return x;
+        if (!model.cfg().hasLayerNorm()) {
+            // RMSNorm: no centring, no bias; the weight is w, or 1 + w for Gemma.
+            long n = x.size(0);
+            INDArray scale = Transforms.sqrt(x.mul(x).mean(1).addi(model.cfg().eps()), false).reshape(n, 1);
+            return x.diviColumnVector(scale).muliRowVector(finalNormWeight(model));
+        }
         long n = x.size(0);
         INDArray mean = x.mean(1).reshape(n, 1);
         INDArray centered = x.subColumnVector(mean);
