@@ -61,13 +61,17 @@ final class HfFamilies {
         return FAMILIES.containsKey(architectureOf(config));
     }
 
+    /**
+     * @param weightsFile {@code model.safetensors}, or {@code model.safetensors.index.json} for a sharded checkpoint
+     */
     static HookedTransformer load(Path dir, JsonNode config, Path weightsFile, String name) {
         Family family = FAMILIES.get(architectureOf(config));
         Path where = dir.resolve("config.json");
         HfTokenizer tokenizer = Files.exists(dir.resolve("tokenizer.json")) || Files.exists(dir.resolve("tokenizer.json.gz"))
                 ? HfTokenizer.fromFolder(dir) : null;
         ModelConfig cfg = config(family, config, where, name, tokenizer != null && tokenizer.addsBos());
-        try (TensorSource file = TensorSource.open(weightsFile)) {
+        boolean sharded = weightsFile.getFileName().toString().endsWith(".index.json");
+        try (TensorSource file = sharded ? TensorSource.sharded(weightsFile) : TensorSource.open(weightsFile)) {
             StateDict sd = new StateDict(file, "", "a Hugging Face " + architectureOf(config) + " checkpoint with this config.json");
             Weights weights = family == Family.GPT_NEOX ? neoxWeights(cfg, sd) : llamaLikeWeights(family, cfg, sd, config);
             return HookedTransformer.owning(cfg, weights, tokenizer, sd.weightFiles());

@@ -133,7 +133,8 @@ public final class ModelLoader {
             return KarpathyCharLoader.load(w, new ConfigFields(config, configFile.toString()));
         }
         if (HfFamilies.handles(config)) {
-            Path w = weights != null ? weights : findWeights(dir, List.of("model.safetensors"), "model.safetensors");
+            Path w = weights != null ? weights : findWeights(dir, List.of("model.safetensors", "model.safetensors.index.json"),
+                    "model.safetensors, or model.safetensors.index.json with its shards");
             return HfFamilies.load(dir, config, w, name);
         }
         String arch = HfFamilies.architectureOf(config);

@@ -83,7 +83,7 @@ final class StateDict {
 
     /** The files the model's arrays are mapped from and the tensors that held NaN or ±Inf. */
     WeightFiles weightFiles() {
-        return new WeightFiles(file.mapped().stream().toList(), nonFinite);
+        return new WeightFiles(file.mappedFiles(), nonFinite);
     }
 
     /** Marks buffers that carry no parameters (causal masks) as read. */

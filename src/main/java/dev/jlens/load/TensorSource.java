@@ -37,6 +37,81 @@ interface TensorSource extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** Every file the tensors handed out are memory-mapped from (several for a sharded checkpoint). */
+    default java.util.List<MappedFile> mappedFiles() {
+        return mapped().stream().toList();
+    }
+
+    /**
+     * A checkpoint sharded the Hugging Face way: {@code model.safetensors.index.json} maps each tensor name
+     * to the shard that holds it ({@code "weight_map"}); the shards are safetensors files in the same folder.
+     * A shard name with a path in it, a tensor its shard lacks or one listed twice is refused.
+     */
+    static TensorSource sharded(Path index) {
+        com.fasterxml.jackson.databind.JsonNode root = Json.read(index);
+        com.fasterxml.jackson.databind.JsonNode map = root.path("weight_map");
+        if (!map.isObject() || map.isEmpty()) {
+            throw new CorruptModelFileException(index, "has no \"weight_map\" object naming each tensor's shard",
+                    "download the index again with the shards it names");
+        }
+        Map<String, String> shardOf = new java.util.LinkedHashMap<>();
+        Map<String, SafeTensors> shards = new java.util.LinkedHashMap<>();
+        try {
+            for (var it = map.fields(); it.hasNext(); ) {
+                var e = it.next();
+                String shard = e.getValue().asText("");
+                if (!e.getValue().isTextual() || shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..")) {
+                    throw new CorruptModelFileException(index, e.getKey(), "names the shard " + Unpickler.render(e.getValue().toString(), 80)
+                            + ", which is not a file name in the model's folder", "download the index again");
+                }
+                shardOf.put(e.getKey(), shard);
+                if (!shards.containsKey(shard)) shards.put(shard, SafeTensors.open(RegularFiles.require(index.resolveSibling(shard))));
+            }
+            for (Map.Entry<String, String> e : shardOf.entrySet()) {
+                if (!shards.get(e.getValue()).names().contains(e.getKey())) {
+                    throw new CorruptModelFileException(index.resolveSibling(e.getValue()), e.getKey(), "is listed in "
+                            + index.getFileName() + " but missing from this shard", "download the shard again");
+                }
+            }
+        } catch (RuntimeException e) {
+            shards.values().forEach(SafeTensors::close);
+            throw e;
+        }
+        Map<String, TensorSource> sources = new java.util.LinkedHashMap<>();
+        shards.forEach((name, file) -> sources.put(name, of(file)));
+        return new TensorSource() {
+            @Override
+            public Path path() {
+                return index;
+            }
+
+            @Override
+            public Set<String> names() {
+                return Collections.unmodifiableSet(shardOf.keySet());
+            }
+
+            @Override
+            public long[] shape(String name) {
+                return sources.get(shardOf.get(name)).shape(name);
+            }
+
+            @Override
+            public INDArray get(String name) {
+                return sources.get(shardOf.get(name)).get(name);
+            }
+
+            @Override
+            public java.util.List<MappedFile> mappedFiles() {
+                return sources.values().stream().flatMap(s -> s.mapped().stream()).toList();
+            }
+
+            @Override
+            public void close() {
+                sources.values().forEach(TensorSource::close);
+            }
+        };
+    }
+
     /**
      * Weights files smaller than this are read into memory rather than memory-mapped: a model that
      * does not map its file survives the file being rewritten or truncated under it, and for small

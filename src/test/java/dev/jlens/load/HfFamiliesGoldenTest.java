@@ -149,6 +149,34 @@ class HfFamiliesGoldenTest {
     }
 
     @Test
+    void aShardedCheckpointLoadsThroughItsIndexAndABadIndexIsRefused(@TempDir Path tmp) throws IOException {
+        Path src = TestData.file("fixtures/llama-tiny");
+        Path dir = Files.createDirectories(tmp.resolve("llama-sharded"));
+        Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
+        java.util.Map<String, INDArray> first = new java.util.TreeMap<>(), second = new java.util.TreeMap<>();
+        StringBuilder index = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
+        try (SafeTensors all = SafeTensors.open(src.resolve("model.safetensors"))) {
+            for (String n : all.names()) {
+                boolean one = n.contains("layers.0.") || n.contains("embed");
+                (one ? first : second).put(n, all.copy(n));
+                index.append(index.charAt(index.length() - 1) == '{' ? "" : ", ").append('"').append(n).append("\": \"")
+                        .append(one ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors").append('"');
+            }
+        }
+        SafeTensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), first, java.util.Map.of());
+        SafeTensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"), second, java.util.Map.of());
+        Files.writeString(dir.resolve("model.safetensors.index.json"), index.append("}}").toString());
+        JsonNode seq = Golden.read(src.resolve("golden.json")).get("sequences").get(0);
+        HookedTransformer m = HookedTransformer.fromPretrained(dir.toString());
+        assertClose("sharded logits", flat(seq.get("logits")), m.forward(Nd4j.createFromArray(row(longs(seq.get("ids"))))),
+                Golden.ATOL, Golden.RTOL);
+
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"model.norm.weight\": \"../../etc/passwd\"}}");
+        CorruptModelFileException e = assertThrows(CorruptModelFileException.class, () -> HookedTransformer.fromPretrained(dir.toString()));
+        assertTrue(e.getMessage().contains("not a file name in the model's folder"), e.getMessage());
+    }
+
+    @Test
     void anUnsupportedArchitectureIsRefusedByName(@TempDir Path tmp) throws IOException {
         Files.writeString(tmp.resolve("config.json"), "{\"architectures\": [\"MambaForCausalLM\"], \"hidden_size\": 8}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HookedTransformer.fromPretrained(tmp.toString()));
