@@ -12,8 +12,9 @@ import java.util.Set;
 
 /**
  * The files a model needs from its Hugging Face repository, found in the hub cache or fetched into
- * it: {@code config.json}, the weights ({@code model.safetensors}, else {@code pytorch_model.bin}) and
- * the tokenizer ({@code vocab.json} + {@code merges.txt}, else {@code tokenizer.json}).
+ * it: {@code config.json}, the weights ({@code model.safetensors}, else the shards a
+ * {@code model.safetensors.index.json} names, else {@code pytorch_model.bin}) and the tokenizer
+ * ({@code tokenizer.json} with {@code tokenizer_config.json}, else {@code vocab.json} + {@code merges.txt}).
  *
  * <p>A snapshot already in the cache with all of them is used as it is, without asking the hub
  * whether the branch moved: models such as {@code gpt2} do not change, and loading then works
@@ -44,24 +45,59 @@ final class HubModels {
             if (cached.isPresent()) return cached.get();
         }
         Path config = hub.file(repoId, REVISION, "config.json").orElseThrow(() -> new HubException(repoId
-                + " has no config.json on the hub, so it is not a model jlens can load (it reads GPT-2-architecture models)"));
+                + " has no config.json on the hub, so it is not a model jlens can load"));
         Optional<Path> weights = hub.file(repoId, REVISION, "model.safetensors");
+        if (weights.isEmpty()) {
+            Optional<Path> index = hub.file(repoId, REVISION, SHARD_INDEX);
+            if (index.isPresent()) {
+                for (String shard : shards(index.get())) {
+                    hub.file(repoId, REVISION, shard).orElseThrow(() -> new HubException(repoId + "'s " + SHARD_INDEX
+                            + " names the shard " + shard + ", which the repository lacks"));
+                }
+                weights = index;
+            }
+        }
         if (weights.isEmpty()) weights = hub.file(repoId, REVISION, "pytorch_model.bin");
         if (weights.isEmpty()) {
-            throw new HubException(repoId + " has neither model.safetensors nor pytorch_model.bin; sharded checkpoints"
-                    + " (*.index.json) are not supported yet");
+            throw new HubException(repoId + " has none of model.safetensors, " + SHARD_INDEX + " or pytorch_model.bin");
         }
-        Optional<Path> vocab = hub.file(repoId, REVISION, "vocab.json");
-        Optional<Path> merges = vocab.isPresent() ? hub.file(repoId, REVISION, "merges.txt") : Optional.empty();
-        if (vocab.isEmpty() || merges.isEmpty()) hub.file(repoId, REVISION, "tokenizer.json");
+        // tokenizer.json is what every family reads (GPT-2 too); vocab.json + merges.txt only where it is absent.
+        if (hub.file(repoId, REVISION, "tokenizer.json").isPresent()) {
+            hub.file(repoId, REVISION, "tokenizer_config.json");
+        } else if (hub.file(repoId, REVISION, "vocab.json").isPresent()) {
+            hub.file(repoId, REVISION, "merges.txt");
+        }
         return config.getParent();
     }
 
-    /** Whether a snapshot folder has everything {@link Gpt2Loader} reads. */
+    static final String SHARD_INDEX = "model.safetensors.index.json";
+
+    /** The shard files a {@code model.safetensors.index.json} names, each once, in order. */
+    static Set<String> shards(Path index) {
+        Set<String> out = new LinkedHashSet<>();
+        Json.read(index).path("weight_map").forEach(v -> {
+            String shard = v.asText("");
+            // Checked before anything is fetched: a name with a path in it would be written outside the snapshot.
+            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
+                throw new CorruptModelFileException(index, "names the shard " + Unpickler.render(shard, 80)
+                        + ", which is not a file name in the model's folder", "the repository's index is broken; report it to its owners");
+            }
+            out.add(shard);
+        });
+        return out;
+    }
+
+    /**
+     * Whether a snapshot folder has what the loaders read: config, weights (one file, or an index with every
+     * shard) and a tokenizer. (A model repository without tokenizer files is fetched again each time; it
+     * loads and runs on ids.)
+     */
     static boolean complete(Path snapshot) {
         boolean tokenizer = Files.exists(snapshot.resolve("vocab.json")) && Files.exists(snapshot.resolve("merges.txt"))
                 || Files.exists(snapshot.resolve("tokenizer.json"));
-        return Files.exists(snapshot.resolve("config.json")) && tokenizer
-                && Gpt2Loader.WEIGHT_FILES.stream().anyMatch(f -> Files.exists(snapshot.resolve(f)));
+        Path index = snapshot.resolve(SHARD_INDEX);
+        boolean weights = Gpt2Loader.WEIGHT_FILES.stream().anyMatch(f -> Files.exists(snapshot.resolve(f)))
+                || Files.exists(index) && shards(index).stream().allMatch(f -> Files.exists(snapshot.resolve(f)));
+        return Files.exists(snapshot.resolve("config.json")) && tokenizer && weights;
     }
 }

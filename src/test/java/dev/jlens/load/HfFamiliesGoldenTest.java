@@ -148,10 +148,10 @@ class HfFamiliesGoldenTest {
         }
     }
 
-    @Test
-    void aShardedCheckpointLoadsThroughItsIndexAndABadIndexIsRefused(@TempDir Path tmp) throws IOException {
+    /** llama-tiny split into two shards with their index, in {@code dir}. */
+    private static void shardedLlama(Path dir) throws IOException {
         Path src = TestData.file("fixtures/llama-tiny");
-        Path dir = Files.createDirectories(tmp.resolve("llama-sharded"));
+        Files.createDirectories(dir);
         Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
         java.util.Map<String, INDArray> first = new java.util.TreeMap<>(), second = new java.util.TreeMap<>();
         StringBuilder index = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
@@ -166,6 +166,13 @@ class HfFamiliesGoldenTest {
         SafeTensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), first, java.util.Map.of());
         SafeTensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"), second, java.util.Map.of());
         Files.writeString(dir.resolve("model.safetensors.index.json"), index.append("}}").toString());
+    }
+
+    @Test
+    void aShardedCheckpointLoadsThroughItsIndexAndABadIndexIsRefused(@TempDir Path tmp) throws IOException {
+        Path src = TestData.file("fixtures/llama-tiny");
+        Path dir = tmp.resolve("llama-sharded");
+        shardedLlama(dir);
         JsonNode seq = Golden.read(src.resolve("golden.json")).get("sequences").get(0);
         HookedTransformer m = HookedTransformer.fromPretrained(dir.toString());
         assertClose("sharded logits", flat(seq.get("logits")), m.forward(Nd4j.createFromArray(row(longs(seq.get("ids"))))),
@@ -174,6 +181,21 @@ class HfFamiliesGoldenTest {
         Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"model.norm.weight\": \"../../etc/passwd\"}}");
         CorruptModelFileException e = assertThrows(CorruptModelFileException.class, () -> HookedTransformer.fromPretrained(dir.toString()));
         assertTrue(e.getMessage().contains("not a file name in the model's folder"), e.getMessage());
+    }
+
+    @Test
+    void aShardedModelIsFetchedFromTheHubWithEveryShard(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("served");
+        shardedLlama(dir);
+        String[] files = {"config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"};
+        try (FakeHub fake = new FakeHub().serve("meta-llama/Tiny-Llama", dir, files)) {
+            var hub = new dev.jlens.load.hub.HuggingFaceHub(new dev.jlens.load.hub.HubSettings(tmp.resolve("cache"), fake.endpoint(), false,
+                    null, new java.io.PrintStream(java.io.OutputStream.nullOutputStream())));
+            HookedTransformer m = ModelLoader.load("meta-llama/Tiny-Llama", hub);
+            JsonNode seq = Golden.read(TestData.file("fixtures/llama-tiny/golden.json")).get("sequences").get(0);
+            assertClose("logits from the hub", flat(seq.get("logits")), m.forward(Nd4j.createFromArray(row(longs(seq.get("ids"))))),
+                    Golden.ATOL, Golden.RTOL);
+        }
     }
 
     @Test
