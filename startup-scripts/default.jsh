@@ -10,5 +10,5 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import static org.nd4j.linalg.indexing.NDArrayIndex.*;
 
 HookedTransformer model = model();   // waits here if the model is still loading
-var tokenizer = model.tokenizer();
+var tokenizer = model.hasTokenizer() ? model.tokenizer() : null;   // null: a folder without tokenizer files runs on ids
 ModelConfig cfg = model.cfg();

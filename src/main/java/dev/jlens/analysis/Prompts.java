@@ -34,11 +34,7 @@ final class Prompts {
 
     /** The text of one token id (or {@code #id} without a tokenizer). */
     static String str(HookedTransformer model, long id) {
-        try {
-            return model.tokenizer().tokenString((int) id);
-        } catch (IllegalStateException noTokenizer) {
-            return "#" + id;
-        }
+        return model.tokenText(id);
     }
 
     /** {@code a[0]}: an activation of a one-prompt run without its batch axis (a view). */

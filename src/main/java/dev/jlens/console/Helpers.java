@@ -266,7 +266,7 @@ public final class Helpers {
         List<TopToken> out = new ArrayList<>(best.length);
         for (int r = 0; r < best.length; r++) {
             int id = best[r];
-            out.add(new TopToken(r + 1, id, m.tokenizer().tokenString(id), Math.exp(row[id] - max) / sum, row[id]));
+            out.add(new TopToken(r + 1, id, m.tokenText(id), Math.exp(row[id] - max) / sum, row[id]));
         }
         return out;
     }

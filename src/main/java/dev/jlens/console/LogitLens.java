@@ -55,7 +55,7 @@ public record LogitLens(List<String> tokens, List<String> layers, int[][] topIds
                 int best = 0;
                 for (int v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
                 ids[i][p] = best;
-                texts[i][p] = model.tokenizer().tokenString(best);
+                texts[i][p] = model.tokenText(best);
                 probs[i][p] = softmaxAt(row, best);
             }
         }

@@ -120,6 +120,19 @@ public final class HookedTransformer {
         return weights;
     }
 
+    /**
+     * One token's text for display: the tokenizer's, or {@code "#id"} for a model without tokenizer files
+     * (which runs on ids), so tables and token lists still say which token they mean.
+     */
+    public String tokenText(long id) {
+        return tokenizer == null ? "#" + id : tokenizer.tokenString((int) id);
+    }
+
+    /** Whether text can be tokenized: a model folder without tokenizer files runs on token ids only. */
+    public boolean hasTokenizer() {
+        return tokenizer != null;
+    }
+
     public Tokenizer tokenizer() {
         if (tokenizer == null) throw new IllegalStateException("this model has no tokenizer (its folder has no tokenizer.json, nor vocab.json + merges.txt): pass token ids, e.g. model.forward(Nd4j.createFromArray(new long[][] {{1, 2, 3}})), or put the tokenizer files beside config.json");
         return tokenizer;
@@ -170,7 +183,7 @@ public final class HookedTransformer {
 
     private List<String> toStrTokens(long[] ids) {
         List<String> out = new ArrayList<>(ids.length);
-        for (long id : ids) out.add(tokenizer().tokenString((int) id));
+        for (long id : ids) out.add(tokenText(id));
         return out;
     }
 
