@@ -42,8 +42,8 @@ public final class HeldLock implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        if (process.isAlive()) kill();
+    public void close() {
+        process.destroyForcibly();
     }
 
     static String read(Path log) {
