@@ -125,13 +125,14 @@ public final class Attention {
         FloatVector vsum = FloatVector.zero(S);
         FloatVector vm = FloatVector.broadcast(S, max);
         for (j = 0; j < full; j += L) {
-            FloatVector e = FloatVector.fromArray(S, row, off + j).sub(vm).lanewise(VectorOperators.EXP);
+            FloatVector e = FloatVector.fromArray(S, row, off + j).sub(vm);
+            e = VectorMath.exp(e);
             e.intoArray(row, off + j);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(vsum);
         for (; j < n; j++) {
-            float e = (float) Math.exp(row[off + j] - max);
+            float e = VectorMath.exp(row[off + j] - max);
             row[off + j] = e;
             sum += e;
         }

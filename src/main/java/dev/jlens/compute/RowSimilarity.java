@@ -195,7 +195,7 @@ public final class RowSimilarity {
             // The padding lanes get zeros, not last row's values, so that rescaling never grows them.
             for (int v = 0; v < PT; v += L) FloatVector.zero(S).intoArray(tile, r * PT + v);
             for (int i = 0; i < n; i++) {
-                float sum = acc[i].reduceLanes(VectorOperators.ADD);
+                float sum = VectorMath.sum(acc[i]);
                 for (int t = j; t < d; t++) sum += block[off + t] * q[i * d + t];
                 tile[r * PT + i] = sum;
             }
@@ -216,7 +216,7 @@ public final class RowSimilarity {
                 FloatVector x = FloatVector.fromArray(S, block, off + j);
                 acc = x.fma(x, acc);
             }
-            float sq = acc.reduceLanes(VectorOperators.ADD);
+            float sq = VectorMath.sum(acc);
             for (; j < d; j++) sq += block[off + j] * block[off + j];
             if (!Float.isFinite(sq)) {
                 throw new IllegalArgumentException("row " + (row0 + r) + " of the matrix is not finite (NaN or ±∞, or too large to "

@@ -46,7 +46,7 @@ public final class Rows {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;
         for (; j < full; j += L) acc = acc.add(FloatVector.fromArray(S, a, off + j));
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; j < d; j++) sum += a[off + j];
         float mean = sum / d;
         FloatVector vm = FloatVector.broadcast(S, mean);
@@ -56,7 +56,7 @@ public final class Rows {
             c.intoArray(y, off + j);
             acc = c.fma(c, acc);
         }
-        float sq = acc.reduceLanes(VectorOperators.ADD);
+        float sq = VectorMath.sum(acc);
         for (; j < d; j++) {
             float c = a[off + j] - mean;
             y[off + j] = c;
@@ -89,11 +89,11 @@ public final class Rows {
             for (; j + L <= to; j += L) {
                 FloatVector x = FloatVector.fromArray(S, a, j);
                 FloatVector u = x.mul(x).mul(0.044715f).mul(x).add(x).mul(-c);
-                x.div(u.lanewise(VectorOperators.EXP).add(one)).intoArray(y, j);
+                x.div(VectorMath.exp(u).add(one)).intoArray(y, j);
             }
             for (; j < to; j++) {
                 float x = a[j];
-                y[j] = (float) (x / (1 + Math.exp(-c * (x + 0.044715f * x * x * x))));
+                y[j] = x / (VectorMath.exp((x * x * 0.044715f * x + x) * -c) + 1f);
             }
         });
         Gemm.floats(out).put((int) out.offset(), y, 0, len);

@@ -26,13 +26,7 @@ public final class Main {
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         System.setOut(out);
         System.setErr(err);
-        int status;
-        try {
-            status = run(args, out, err);
-        } catch (Throwable t) {
-            err.println("jlens: " + t);
-            status = 1;
-        }
+        int status = dev.jlens.cli.Cli.run("jlens", err, () -> run(args, out, err));
         out.flush();
         err.flush();
         // JShell and ND4J leave threads behind; the console is done.

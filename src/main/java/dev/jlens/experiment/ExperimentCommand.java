@@ -1,5 +1,6 @@
 package dev.jlens.experiment;
 
+import dev.jlens.cli.Cli;
 import dev.jlens.console.ModelChoice;
 import dev.jlens.console.Options;
 import dev.jlens.data.Corpus;
@@ -9,9 +10,7 @@ import dev.jlens.model.HookedTransformer;
 import dev.jlens.train.Progress;
 import dev.jlens.train.TinyShakespeare;
 import dev.jlens.train.Trainer;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +46,7 @@ public final class ExperimentCommand {
         System.exit(run(args, System.out, System.err, System.getenv("JLENS_MODEL"), root, FreeSpace.ofFileStore(), true));
     }
 
-    /** Runs the command; returns the exit status. */
+    /** Runs the command; returns the exit status. Whatever goes wrong is one line on {@code err} ({@link Cli}). */
     static int run(String[] args, PrintStream out, PrintStream err, String envModel, Path root, FreeSpace freeSpace,
                    boolean onCtrlC) {
         Parsed p;
@@ -71,29 +70,23 @@ public final class ExperimentCommand {
             }
         }, "jlens-experiment-stop") : null;
         try {
-            if (p.threads() != null) Trainer.threads(p.threads());
-            HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
-            BlockInternalsExperiment exp = experiment(p, model);
-            RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace);
-            if (p.dryRun()) {
-                out.println(exp);
-                out.println("would write about " + BlockInternalsExperiment.bytes(exp.expectedBytes()) + " to " + p.out().toAbsolutePath()
-                        + "; the disk has " + BlockInternalsExperiment.bytes(freeSpace.usableBytes(p.out())) + " free (--dry-run: nothing written)");
+            return Cli.run("jlens experiment", err, () -> {
+                if (p.threads() != null) Trainer.threads(p.threads());
+                HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
+                BlockInternalsExperiment exp = experiment(p, model);
+                RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace);
+                if (p.dryRun()) {
+                    out.println(exp);
+                    out.println("would write about " + BlockInternalsExperiment.bytes(exp.expectedBytes()) + " to " + p.out().toAbsolutePath()
+                            + "; the disk has " + BlockInternalsExperiment.bytes(freeSpace.usableBytes(p.out())) + " free (--dry-run: nothing written)");
+                    return 0;
+                }
+                if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
+                exp.run(p.out(), options);
                 return 0;
-            }
-            if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
-            exp.run(p.out(), options);
-            finished.set(true);
-            return 0;
-        } catch (ResultsFolderException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-            finished.set(true);
-            err.println("jlens experiment: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            finished.set(true);
-            err.println("jlens experiment: " + e.getMessage());
-            return 1;
+            });
         } finally {
+            finished.set(true);
             if (hook != null) {
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);

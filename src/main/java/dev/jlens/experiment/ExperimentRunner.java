@@ -1,5 +1,6 @@
 package dev.jlens.experiment;
 
+import dev.jlens.cli.FolderLock;
 import dev.jlens.load.AtomicFiles;
 import dev.jlens.load.SafeTensors;
 import dev.jlens.train.Progress;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,8 +45,46 @@ final class ExperimentRunner {
     }
 
     void run() {
-        Manifest plan = exp.plan();
-        Manifest manifest = takeStock(plan);
+        // An existing folder is locked before it is read: another run may be writing to it. A new one is
+        // created and locked only once the checks pass, so a refused run leaves nothing behind.
+        FolderLock lock = Files.isDirectory(folder) ? lock() : null;
+        try {
+            Manifest plan = exp.plan();
+            Manifest manifest = takeStock(plan);
+            if (!planFits(plan, manifest)) return;
+            if (lock == null) {
+                createFolder();
+                lock = lock();
+                manifest = takeStock(plan);   // another run may have made and filled it since it was found missing
+                if (manifest.batches().size() == exp.batchCount()) {
+                    options.out().println("another run has just finished these results: nothing to do");
+                    return;
+                }
+            }
+            removeLeftovers(manifest);
+            manifest.write(folder);
+            Set<Integer> done = new HashSet<>();
+            for (Manifest.Batch b : manifest.batches()) done.add(b.index());
+            runBatches(manifest, done);
+        } finally {
+            if (lock != null) lock.close();
+        }
+    }
+
+    private FolderLock lock() {
+        FolderLock lock = FolderLock.acquire(folder, "an experiment");
+        if (lock.previousOwner() != null) {
+            options.out().println("taking over " + folder.resolve(FolderLock.FILE_NAME) + " from " + lock.previousOwner()
+                    + ", which stopped without releasing it");
+        }
+        return lock;
+    }
+
+    /**
+     * States the plan and what is left to write; refuses when the disk cannot hold it. False when
+     * every batch is already there.
+     */
+    private boolean planFits(Manifest plan, Manifest manifest) {
         Set<Integer> done = new HashSet<>();
         for (Manifest.Batch b : manifest.batches()) done.add(b.index());
         long toWrite = 0;
@@ -64,12 +104,9 @@ final class ExperimentRunner {
         }
         if (done.size() == exp.batchCount()) {
             out.println("all " + exp.batchCount() + " batches are already there (checked against the manifest): nothing to do");
-            return;
+            return false;
         }
-        createFolder();
-        removeLeftovers(manifest);
-        manifest.write(folder);
-        runBatches(manifest, done);
+        return true;
     }
 
     private void runBatches(Manifest manifest, Set<Integer> done) {
@@ -110,8 +147,11 @@ final class ExperimentRunner {
         String name = Manifest.batchFileName(b);
         Path file = folder.resolve(name);
         try {
-            SafeTensors.write(file, c.tensors(), Map.of("format", Manifest.FORMAT, "batch", Integer.toString(b),
-                    "first_sample", Integer.toString(b * exp.batchSize())));
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("format", Manifest.FORMAT);
+            metadata.put("batch", Integer.toString(b));
+            metadata.put("first_sample", Integer.toString(b * exp.batchSize()));
+            SafeTensors.write(file, c.tensors(), metadata);
         } finally {
             c.cache().close();
         }
@@ -142,7 +182,8 @@ final class ExperimentRunner {
             return startOver(plan, "its manifest is unreadable");
         }
         if (existing.isEmpty()) {
-            List<String> others = listing().stream().filter(n -> !AtomicFiles.isLeftoverTemporary(n)).toList();
+            List<String> others = listing().stream()
+                    .filter(n -> !AtomicFiles.isLeftoverTemporary(n) && !n.equals(FolderLock.FILE_NAME)).toList();
             if (others.isEmpty()) return plan;
             if (!options.force()) {
                 throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,

@@ -105,8 +105,12 @@ final class SafeTensorsWriter {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(SafeTensorsHeader.METADATA_KEY);
-            metadata.forEach((k, v) -> meta.put(Objects.requireNonNull(k, "metadata key"),
-                    Objects.requireNonNull(v, () -> "metadata value for '" + k + "'")));
+            metadata.forEach((k, v) -> {
+                Objects.requireNonNull(k, "metadata key");
+                Objects.requireNonNull(v, () -> "metadata value for '" + k + "'");
+            });
+            // Sorted: the same metadata gives the same bytes whatever map holds it (Map.of's order changes per JVM).
+            new java.util.TreeMap<>(metadata).forEach(meta::put);
         }
         for (Planned p : plan) {
             ObjectNode t = root.putObject(p.name());

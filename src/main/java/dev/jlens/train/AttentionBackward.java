@@ -191,7 +191,7 @@ final class AttentionBackward {
             acc1 = FloatVector.fromArray(S, dp, j + LANES).fma(FloatVector.fromArray(S, p, j + LANES), acc1);
         }
         if (j < nv) acc0 = FloatVector.fromArray(S, dp, j).fma(FloatVector.fromArray(S, p, j), acc0);
-        FloatVector dot = FloatVector.broadcast(S, acc0.add(acc1).reduceLanes(VectorOperators.ADD));
+        FloatVector dot = FloatVector.broadcast(S, dev.jlens.compute.VectorMath.sum(acc0.add(acc1)));
         for (j = 0; j < nv; j += LANES) {
             FloatVector pj = FloatVector.fromArray(S, p, j);
             pj.mul(FloatVector.fromArray(S, dp, j).sub(dot)).mul(invScale).intoArray(ds, at + j);

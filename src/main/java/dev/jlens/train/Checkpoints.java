@@ -93,10 +93,10 @@ final class Checkpoints {
             Files.createDirectory(tmp);
             ObjectNode config = modelConfig(model, state, dropout);
             SafeTensors.write(tmp.resolve("model.safetensors"), LectureModel.stateDict(model),
-                    Map.of("format", "pt", "written_by", "jlens train", "step", Integer.toString(state.step())));
+                    metadata("format", "pt", "written_by", "jlens train", "step", Integer.toString(state.step())));
             afterSnapshotFile.accept("model.safetensors");
             SafeTensors.write(tmp.resolve("optimizer.safetensors"), optimizer.state(),
-                    Map.of("optimizer", "AdamW", "step", Integer.toString(state.step()), "updates", Long.toString(optimizer.updates())));
+                    metadata("optimizer", "AdamW", "step", Integer.toString(state.step()), "updates", Long.toString(optimizer.updates())));
             afterSnapshotFile.accept("optimizer.safetensors");
             writeDurably(tmp.resolve("config.json"), JSON.writeValueAsBytes(config));
             afterSnapshotFile.accept("config.json");
@@ -124,6 +124,13 @@ final class Checkpoints {
             throw new UncheckedIOException("cannot write a checkpoint to " + dir + ": " + e.getMessage()
                     + " (the previous checkpoint is intact)", e);
         }
+    }
+
+    /** Key-value pairs in the order given (Map.of's order changes from one JVM to the next). */
+    private static Map<String, String> metadata(String... keysAndValues) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) m.put(keysAndValues[i], keysAndValues[i + 1]);
+        return m;
     }
 
     /** The lecture's config.json fields, so the lecture's code and jlens's loader both read it, plus training metadata. */
@@ -262,6 +269,28 @@ final class Checkpoints {
             writeAtomically(lossCsv(), Files.exists(saved) ? Files.readAllBytes(saved) : new byte[0]);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restore " + lossCsv() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes what writes cut short by a kill left behind: temporary files beside the top-level files
+     * ({@code .config.json.*.tmp}, {@code .model.safetensors.tmp}) and unfinished snapshot folders.
+     * Only while this process holds the folder's lock, so no other run is writing them.
+     */
+    void removeLeftovers() {
+        if (!Files.isDirectory(dir)) return;
+        try {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) {
+                    if (dev.jlens.load.AtomicFiles.isLeftoverTemporary(p.getFileName().toString()) && Files.isRegularFile(p)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+            Path resume = dir.resolve("resume");
+            if (Files.isDirectory(resume)) deleteStaleTemporaries(resume);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear the leftovers of an interrupted checkpoint in " + dir + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.cli.Cli;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -97,7 +98,10 @@ public final class TrainCommand {
         System.exit(run(args, System.out, System.err, true));
     }
 
-    /** Runs the command; returns the exit status. {@code installSignalHandler}: stop cleanly on Ctrl-C. */
+    /**
+     * Runs the command; returns the exit status. {@code installSignalHandler}: stop cleanly on Ctrl-C.
+     * Whatever goes wrong is one line on {@code err} ({@link Cli}).
+     */
     static int run(String[] args, PrintStream out, PrintStream err, boolean installSignalHandler) {
         Parsed parsed;
         try {
@@ -110,6 +114,10 @@ public final class TrainCommand {
             err.println("run 'jlens train --help' for the options");
             return 2;
         }
+        return Cli.run("jlens train", err, () -> train(parsed, out, err, installSignalHandler));
+    }
+
+    private static int train(Parsed parsed, PrintStream out, PrintStream err, boolean installSignalHandler) {
         if (parsed.threads() != null) Trainer.threads(parsed.threads());
         Trainer trainer = new Trainer(parsed.config(), out, Progress.stdoutIsTerminal());
         CountDownLatch finished = new CountDownLatch(1);

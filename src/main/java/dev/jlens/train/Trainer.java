@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.cli.FolderLock;
 import dev.jlens.model.HookedTransformer;
 import java.io.BufferedWriter;
 import java.io.FileOutputStream;
@@ -120,7 +121,20 @@ public final class Trainer {
     public TrainResult run(CharCorpus corpus) {
         corpus.requireContext(config.ctx());
         TrainConfig c = config;
+        TrainMemory.of(c, corpus.vocabSize()).check(c, TrainMemory.availableNative(), Runtime.getRuntime().maxMemory());
+        // One writer per --out: a second run into the same folder is refused, naming the first.
+        try (FolderLock lock = c.out() == null ? null : FolderLock.acquire(c.out(), "a training run")) {
+            if (lock != null && lock.previousOwner() != null) {
+                console.println("taking over " + c.out().resolve(FolderLock.FILE_NAME) + " from " + lock.previousOwner()
+                        + ", which stopped without releasing it");
+            }
+            return runLocked(c, corpus);
+        }
+    }
+
+    private TrainResult runLocked(TrainConfig c, CharCorpus corpus) {
         Checkpoints ckpt = c.out() == null ? null : new Checkpoints(c.out());
+        if (ckpt != null) ckpt.removeLeftovers();
         Checkpoints.Snapshot snap = null;
         if (c.resume()) {
             if (ckpt == null) throw new IllegalArgumentException("--resume needs --out, the folder of the run to continue");

@@ -104,6 +104,20 @@ class ExperimentCommandTest {
         assertTrue(err.contains("no corpus at"), err);
     }
 
+    @Test
+    void aBrokenModelIsOneLineAndExitStatus1() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("broken-model"));
+        try (var files = Files.list(TestData.file("fixtures/charlm-tiny"))) {
+            for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName().toString()));
+        }
+        Files.write(model.resolve("model.safetensors"), new byte[] {42, 0, 0, 0, 0, 0, 0, 0, '{', '"'});
+        Path text = Files.writeString(tmp.resolve("text.txt"), "First Citizen:\n".repeat(8));
+        assertEquals(1, run("block-internals", "--model", model.toString(), "--data", text.toString(), "--out",
+                tmp.resolve("r").toString(), "--block", "0", "--length", "8"));
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("jlens experiment: ") && err.contains("model.safetensors") && !err.contains("\tat "), err);
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
