@@ -199,6 +199,25 @@ class HfFamiliesGoldenTest {
     }
 
     @Test
+    void theTrainedStories260kTellsItsOwnTextFromRandomIds() {
+        // A real trained tiny Llama (grouped-query attention), not redistributed: read from ../shared.
+        Path dir = dev.jlens.testing.Shared.file("models/stories260K");
+        HookedTransformer m = HookedTransformer.fromPretrained(dir.toString());
+        assertEquals(8, m.cfg().nHeads());
+        assertEquals(4, m.cfg().nKvHeads());
+        long[] story = greedy(m, new long[] {1}, 60);
+        long[] own = new long[61], random = new long[61];
+        own[0] = random[0] = 1;
+        System.arraycopy(story, 0, own, 1, 60);
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 1; i < 61; i++) random[i] = 3 + r.nextInt(509);
+        double ownLoss = m.loss(Nd4j.createFromArray(row(own))), randomLoss = m.loss(Nd4j.createFromArray(row(random)));
+        // Trained weights read correctly: confident on its own greedy text, lost on random ids (ln 512 = 6.2).
+        assertTrue(ownLoss < 1.5, "loss of its own greedy continuation: " + ownLoss);
+        assertTrue(randomLoss > 4, "loss of random ids: " + randomLoss);
+    }
+
+    @Test
     void anUnsupportedArchitectureIsRefusedByName(@TempDir Path tmp) throws IOException {
         Files.writeString(tmp.resolve("config.json"), "{\"architectures\": [\"MambaForCausalLM\"], \"hidden_size\": 8}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HookedTransformer.fromPretrained(tmp.toString()));
