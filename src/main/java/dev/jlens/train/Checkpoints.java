@@ -74,6 +74,17 @@ final class Checkpoints {
         return dir.resolve("train.log");
     }
 
+    /** Wall-clock figures per step (a log, like train.log: the one part of a run that differs between runs). */
+    Path speedCsv() {
+        return dir.resolve("speed.csv");
+    }
+
+    /**
+     * {@code timing.json}: the training's wall time summed over resumed sessions. Kept out of config.json and
+     * state.json so that every checkpoint file is the same bytes whenever the same command runs.
+     */
+    static final String TIMING = "timing.json";
+
     /** What a snapshot holds besides the weights. */
     record State(int step, long adamUpdates, long seed, String chars, long dataChecksum, long dataLength, String dataSource,
                  Map<String, Object> hyperparameters, long tokensSeen, double elapsedSeconds, double lastTrainLoss,
@@ -105,6 +116,8 @@ final class Checkpoints {
             afterSnapshotFile.accept("loss.csv");
             writeDurably(tmp.resolve("state.json"), JSON.writeValueAsBytes(stateJson(state)));
             afterSnapshotFile.accept("state.json");
+            byte[] timing = JSON.writeValueAsBytes(JSON.createObjectNode().put("elapsed_s", Math.round(state.elapsedSeconds() * 10) / 10.0));
+            writeDurably(tmp.resolve(TIMING), timing);
             syncDirectory(tmp);
             Path target = resume.resolve(name);
             if (Files.exists(target)) deleteTree(target);
@@ -115,6 +128,7 @@ final class Checkpoints {
             deleteStaleTemporaries(resume);
             // The loadable top level: each file replaced atomically; the snapshot above is the source of truth.
             writeAtomically(dir.resolve("config.json"), JSON.writeValueAsBytes(config));
+            writeAtomically(dir.resolve(TIMING), timing);
             Files.copy(target.resolve("model.safetensors"), dir.resolve(".model.safetensors.tmp"), StandardCopyOption.REPLACE_EXISTING);
             forceFile(dir.resolve(".model.safetensors.tmp"));
             Files.move(dir.resolve(".model.safetensors.tmp"), dir.resolve("model.safetensors"),
@@ -159,7 +173,6 @@ final class Checkpoints {
         t.put("written_by", "jlens train");
         t.put("step", state.step());
         t.put("tokens_seen", state.tokensSeen());
-        t.put("elapsed_s", Math.round(state.elapsedSeconds() * 10) / 10.0);
         putLoss(t, "train_loss", state.lastTrainLoss());
         putLoss(t, "val_loss", state.lastValLoss());
         putLoss(t, "best_val_loss", state.bestValLoss());
@@ -191,7 +204,6 @@ final class Checkpoints {
         data.put("crc32", s.dataChecksum());
         o.set("hyperparameters", JSON.valueToTree(s.hyperparameters()));
         o.put("tokens_seen", s.tokensSeen());
-        o.put("elapsed_s", s.elapsedSeconds());
         putLoss(o, "last_train_loss", s.lastTrainLoss());
         putLoss(o, "last_val_loss", s.lastValLoss());
         putLoss(o, "best_val_loss", s.bestValLoss());
@@ -253,8 +265,19 @@ final class Checkpoints {
         Map<String, Object> hp = JSON.convertValue(o.get("hyperparameters"), LinkedHashMap.class);
         return new State(o.get("step").asInt(), o.get("adam_updates").asLong(), o.path("rng").get("seed").asLong(),
                 o.get("chars").asText(), o.path("data").get("crc32").asLong(), o.path("data").get("characters").asLong(),
-                o.path("data").get("source").asText(), hp, o.get("tokens_seen").asLong(), o.get("elapsed_s").asDouble(),
+                o.path("data").get("source").asText(), hp, o.get("tokens_seen").asLong(), elapsedSeconds(file),
                 number(o, "last_train_loss"), number(o, "last_val_loss"), number(o, "best_val_loss"));
+    }
+
+    /** The wall time saved beside a state file ({@code timing.json}); older snapshots kept it in state.json. */
+    static double elapsedSeconds(Path stateFile) {
+        try {
+            Path timing = stateFile.resolveSibling(TIMING);
+            if (Files.exists(timing)) return JSON.readTree(timing.toFile()).path("elapsed_s").asDouble(0);
+            return JSON.readTree(stateFile.toFile()).path("elapsed_s").asDouble(0);
+        } catch (IOException e) {
+            return 0;                           // a wall-time figure is not worth failing a resume over
+        }
     }
 
     private static double number(JsonNode o, String field) {

@@ -84,7 +84,8 @@ public final class ModelCard {
             row(s, "repeated passages", String.format(Locale.ROOT, "%.0f%% of training windows were a passage of the text followed by itself "
                     + "(`--repeats`), so that copying from context pays; validation windows are plain text", 100 * hp.path("repeats").asDouble()));
         }
-        row(s, "wall time", duration(t.path("elapsed_s").asDouble()) + " (training and evals, summed over resumed sessions)");
+        double wall = Files.exists(dir.resolve(Checkpoints.TIMING)) ? Checkpoints.elapsedSeconds(dir.resolve("state.json")) : t.path("elapsed_s").asDouble();
+        row(s, "wall time", duration(wall) + " (training and evals, summed over resumed sessions)");
         row(s, "final loss", String.format(Locale.ROOT, "train %.4f, val %.4f (%d batches each, no dropout)",
                 t.path("train_loss").asDouble(), t.path("val_loss").asDouble(), hp.path("eval_batches").asInt()));
         if (best != null) row(s, "best val loss", String.format(Locale.ROOT, "%.4f at step %,d", best.valLoss(), best.step()));

@@ -350,11 +350,15 @@ public final class Trainer {
 
     /** Progress on the console, the same lines in train.log, and the loss curve in loss.csv. */
     private static final class Log implements AutoCloseable {
-        static final String HEADER = "step,lr,loss,grad_norm,tokens,elapsed_s,tokens_per_s,eval_train_loss,eval_val_loss";
+        // loss.csv holds only what the same command computes again bit for bit (it is part of every checkpoint);
+        // wall-clock figures go to speed.csv, a log beside train.log.
+        static final String HEADER = "step,lr,loss,grad_norm,tokens,eval_train_loss,eval_val_loss";
+        static final String SPEED_HEADER = "step,elapsed_s,tokens_per_s";
         private final Progress console;
         private final Progress file;
         private final PrintStream fileStream;
         private final BufferedWriter csv;
+        private final BufferedWriter speed;
 
         Log(Checkpoints ckpt, PrintStream out, boolean terminal, int logEvery) {
             console = new Progress(out, terminal, logEvery);
@@ -362,6 +366,7 @@ public final class Trainer {
                 fileStream = null;
                 file = null;
                 csv = null;
+                speed = null;
                 return;
             }
             try {
@@ -375,6 +380,13 @@ public final class Trainer {
                     csv.write(HEADER);
                     csv.newLine();
                     csv.flush();
+                }
+                boolean freshSpeed = !Files.exists(ckpt.speedCsv()) || Files.size(ckpt.speedCsv()) == 0;
+                speed = Files.newBufferedWriter(ckpt.speedCsv(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                if (freshSpeed) {
+                    speed.write(SPEED_HEADER);
+                    speed.newLine();
+                    speed.flush();
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write to " + ckpt.dir() + ": " + e.getMessage(), e);
@@ -395,11 +407,14 @@ public final class Trainer {
                  double evTrain, double evVal) {
             if (csv == null) return;
             try {
-                csv.write(String.format(Locale.ROOT, "%d,%.6g,%.6f,%.4f,%d,%.2f,%.0f,%s,%s", step, lr, loss, gradNorm, tokens, elapsed,
-                        tokPerSec, Double.isNaN(evTrain) ? "" : String.format(Locale.ROOT, "%.6f", evTrain),
+                csv.write(String.format(Locale.ROOT, "%d,%.6g,%.6f,%.4f,%d,%s,%s", step, lr, loss, gradNorm, tokens,
+                        Double.isNaN(evTrain) ? "" : String.format(Locale.ROOT, "%.6f", evTrain),
                         Double.isNaN(evVal) ? "" : String.format(Locale.ROOT, "%.6f", evVal)));
                 csv.newLine();
                 csv.flush();
+                speed.write(String.format(Locale.ROOT, "%d,%.2f,%.0f", step, elapsed, tokPerSec));
+                speed.newLine();
+                speed.flush();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot append to loss.csv: " + e.getMessage(), e);
             }
@@ -415,6 +430,7 @@ public final class Trainer {
             if (fileStream != null) fileStream.close();
             try {
                 if (csv != null) csv.close();
+                if (speed != null) speed.close();
             } catch (IOException ignored) {
                 // the rows were flushed one by one
             }
