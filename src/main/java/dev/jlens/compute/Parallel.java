@@ -23,6 +23,9 @@ final class Parallel {
 
     static final int THREADS = Math.max(1, Integer.getInteger("jlens.threads", Runtime.getRuntime().availableProcessors()));
 
+    /** How many of the {@link #THREADS} take work now ({@link Threads#set}); helpers beyond it stay idle. */
+    static volatile int active = THREADS;
+
     /** How long an idle thread looks for work (a helper) or for its helpers' last pieces (the caller) before parking. */
     private static final long SPIN_NANOS = 200_000;
 
@@ -81,7 +84,7 @@ final class Parallel {
 
     static void forEach(int tasks, Body body) {
         if (tasks <= 0) return;
-        if (THREADS == 1 || tasks == 1 || !IN_USE.compareAndSet(false, true)) {
+        if (active == 1 || tasks == 1 || !IN_USE.compareAndSet(false, true)) {
             for (int i = 0; i < tasks; i++) body.run(i, 0);
             return;
         }
@@ -109,7 +112,7 @@ final class Parallel {
         long idleSince = System.nanoTime();
         while (true) {
             Job job = offered;
-            if (job != null && job.id != last) {
+            if (job != null && job.id != last && worker < active) {
                 last = job.id;
                 job.drain(worker);
                 idleSince = System.nanoTime();

@@ -9,7 +9,6 @@ import dev.jlens.data.Split;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.train.Progress;
 import dev.jlens.train.TinyShakespeare;
-import dev.jlens.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +70,7 @@ public final class ExperimentCommand {
         }, "jlens-experiment-stop") : null;
         try {
             return Cli.run("jlens experiment", err, () -> {
-                if (p.threads() != null) Trainer.threads(p.threads());
+                if (p.threads() != null) dev.jlens.compute.Threads.set(p.threads());
                 HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
                 BlockInternalsExperiment exp = experiment(p, model);
                 RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace);

@@ -87,15 +87,12 @@ public final class Trainer {
     }
 
     /**
-     * Sets how many threads training computes with: ND4J's OpenMP threads, its BLAS threads, and
-     * (1 or more) the Java row loops. One thread is often fastest on a machine that other work keeps
-     * busy. Affects the whole JVM; the results do not depend on it.
+     * Sets how many threads training computes with: {@link dev.jlens.compute.Threads#set} (the forward
+     * pass's kernels, ND4J's and BLAS's threads) and training's own row loops. One thread is often fastest
+     * on a machine that other work keeps busy. Affects the whole JVM; the results do not depend on it.
      */
     public static void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + n);
-        org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxThreads(n);
-        org.nd4j.linalg.factory.Nd4j.getEnvironment().setMaxMasterThreads(n);
-        org.nd4j.linalg.factory.Nd4j.factory().blas().setMaxThreads(n);
+        dev.jlens.compute.Threads.set(n);
         Kernels.sequential(n == 1);
     }
 

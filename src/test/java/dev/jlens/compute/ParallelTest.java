@@ -15,6 +15,21 @@ class ParallelTest {
     }
 
     @Test
+    void oneThreadMeansEveryPieceOnTheCaller() {
+        int before = Threads.current();
+        try {
+            Threads.set(1);
+            Thread me = Thread.currentThread();
+            java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            for (int call = 0; call < 50; call++) Parallel.forEach(64, (i, worker) -> seen.add(Thread.currentThread()));
+            assertEquals(java.util.Set.of(me), seen, "--threads 1 leaves jlens's kernels on one thread");
+            assertEquals(1, Threads.current());
+        } finally {
+            Threads.set(before);
+        }
+    }
+
+    @Test
     void runsEveryPieceOnceInManyCallsInARow() {
         for (int call = 0; call < 2000; call++) {
             int tasks = 1 + call % 37;
