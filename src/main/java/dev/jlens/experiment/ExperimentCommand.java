@@ -1,14 +1,14 @@
 package dev.jlens.experiment;
 
 import dev.jlens.cli.Cli;
-import dev.jlens.console.ModelChoice;
-import dev.jlens.console.Options;
+import dev.jlens.cli.ModelChoice;
+import dev.jlens.cli.Options;
 import dev.jlens.data.Corpus;
 import dev.jlens.data.Dataset;
 import dev.jlens.data.Split;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.train.Progress;
-import dev.jlens.train.TinyShakespeare;
+import dev.jlens.cli.Progress;
+import dev.jlens.data.TinyShakespeare;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

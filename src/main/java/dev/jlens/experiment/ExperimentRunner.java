@@ -3,7 +3,7 @@ package dev.jlens.experiment;
 import dev.jlens.cli.FolderLock;
 import dev.jlens.load.AtomicFiles;
 import dev.jlens.load.SafeTensors;
-import dev.jlens.train.Progress;
+import dev.jlens.cli.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.jlens.experiment;
 
-import dev.jlens.train.Progress;
+import dev.jlens.cli.Progress;
 import java.io.PrintStream;
 import java.util.Objects;
 

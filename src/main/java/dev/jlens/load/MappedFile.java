@@ -27,7 +27,7 @@ import java.util.Objects;
  *
  * <p>The open handle is closed when the model (and so this object) is garbage-collected.
  */
-public final class MappedFile {
+public final class MappedFile implements dev.jlens.model.WeightFiles.Watched {
     private static final int SAMPLE = 4096;
 
     private final Path path;

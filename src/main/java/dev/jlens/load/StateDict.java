@@ -2,6 +2,7 @@ package dev.jlens.load;
 
 import dev.jlens.cache.HookNames;
 import dev.jlens.compute.NonFinite;
+import dev.jlens.model.WeightFiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;

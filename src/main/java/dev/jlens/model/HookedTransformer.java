@@ -9,8 +9,6 @@ import dev.jlens.cache.CacheSpec;
 import dev.jlens.cache.HookNames;
 import dev.jlens.cache.NameFilter;
 import dev.jlens.compute.NonFinite;
-import dev.jlens.load.ModelLoader;
-import dev.jlens.load.WeightFiles;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -103,10 +101,11 @@ public final class HookedTransformer {
      * {@code "gpt2-medium"}, {@code "gpt2-large"}, {@code "gpt2-xl"}, {@code "distilgpt2"} or
      * {@code "owner/name"} is taken from the Hugging Face cache ({@code HF_HOME}, {@code HF_HUB_CACHE}),
      * or downloaded into it unless {@code HF_HUB_OFFLINE=1}. PyTorch files are read without running
-     * their pickles' code. See {@link ModelLoader}.
+     * their pickles' code. The loading is the loaders' {@code ModelLoader}, found as a {@link Pretrained}
+     * service so that this package does not depend on the loaders (which depend on it).
      */
     public static HookedTransformer fromPretrained(String pathOrName) {
-        return ModelLoader.load(pathOrName);
+        return Pretrained.loader().load(pathOrName);
     }
 
     public ModelConfig cfg() {

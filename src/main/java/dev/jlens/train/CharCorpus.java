@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.data.TinyShakespeare;
 import dev.jlens.tokenize.CharTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.cli.Progress;
 import dev.jlens.cli.Cli;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package dev.jlens.train;
 
+import dev.jlens.data.TinyShakespeare;
+import dev.jlens.cli.Progress;
 import dev.jlens.cli.FolderLock;
 import dev.jlens.model.HookedTransformer;
 import java.io.BufferedWriter;

@@ -1,5 +1,7 @@
 package dev.jlens.train;
 
+import dev.jlens.data.TinyShakespeare;
+import dev.jlens.cli.Progress;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

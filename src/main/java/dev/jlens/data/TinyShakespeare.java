@@ -1,4 +1,4 @@
-package dev.jlens.train;
+package dev.jlens.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

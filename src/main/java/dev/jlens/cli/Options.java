@@ -1,4 +1,4 @@
-package dev.jlens.console;
+package dev.jlens.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +27,7 @@ public record Options(Mode mode, Path model, Path startup, boolean noStartup, Pa
         }
     }
 
-    static final String USAGE = """
+    public static final String USAGE = """
             usage: jlens [--model DIR_OR_FILE] [--startup FILE | --no-startup] [FILE.jsh | - | -e CODE …]
               (nothing)          interactive console
               FILE.jsh           run a script; the first error prints FILE:LINE: message and exits 1

@@ -1,4 +1,4 @@
-package dev.jlens.console;
+package dev.jlens.cli;
 
 import dev.jlens.load.hub.HuggingFaceHub;
 import java.nio.file.Files;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
  */
 public final class ModelChoice {
     /** Where the trained character model will live, relative to the repository root. */
-    static final String DEFAULT_MODEL = "artifacts/shakespeare-char";
+    public static final String DEFAULT_MODEL = "artifacts/shakespeare-char";
 
     private ModelChoice() {}
 
@@ -20,7 +20,7 @@ public final class ModelChoice {
      * @param envModel the value of {@code $JLENS_MODEL}, or {@code null}
      * @param root     the repository root, where {@value #DEFAULT_MODEL} is looked for
      */
-    static Path resolve(Options o, String envModel, Path root) throws Options.UsageException {
+    public static Path resolve(Options o, String envModel, Path root) throws Options.UsageException {
         return resolve(o.model(), o.noStartup(), envModel, root);
     }
 

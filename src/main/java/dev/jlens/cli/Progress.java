@@ -1,4 +1,4 @@
-package dev.jlens.train;
+package dev.jlens.cli;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -32,7 +32,7 @@ public final class Progress {
     }
 
     /** One training step done. */
-    void step(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
+    public void step(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
         show(done, total, line(done, total, loss, tokensPerSecond, elapsed, eta));
     }
 
@@ -61,11 +61,11 @@ public final class Progress {
         }
     }
 
-    static String line(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
+    public static String line(int done, int total, double loss, double tokensPerSecond, double elapsed, double eta) {
         return line("step", done, total, String.format(Locale.ROOT, "loss %.4f | %,.0f tok/s", loss, tokensPerSecond), elapsed, eta);
     }
 
-    static String line(String unit, int done, int total, String detail, double elapsed, double eta) {
+    public static String line(String unit, int done, int total, String detail, double elapsed, double eta) {
         int pct = (int) Math.floor(100.0 * done / total);
         int filled = (int) Math.round(24.0 * done / total);
         return String.format(Locale.ROOT, "%s %,d/%,d %s %3d%% | %s%s elapsed, ETA %s", unit,
