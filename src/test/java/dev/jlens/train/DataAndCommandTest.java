@@ -2,6 +2,7 @@ package dev.jlens.train;
 
 import dev.jlens.data.TinyShakespeare;
 import dev.jlens.cli.Progress;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -68,6 +69,41 @@ class DataAndCommandTest {
         Path cached = tmp.resolve("input.txt");
         Files.writeString(cached, "cached text");
         assertEquals(cached, TinyShakespeare.file(cached, URI.create("http://127.0.0.1:9/never-called")));
+    }
+
+    /** Serves {@code body} at /input.txt on 127.0.0.1 while {@code use} runs. */
+    private static void serving(byte[] body, java.util.function.Consumer<URI> use) throws Exception {
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/input.txt", x -> {
+            x.sendResponseHeaders(200, body.length);
+            try (var out = x.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        try {
+            use.accept(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/input.txt"));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void theDownloadIsCheckedAgainstTinyShakespearesSha256(@TempDir Path tmp) throws Exception {
+        // Bytes of the right length that are not TinyShakespeare are refused, and nothing is kept.
+        Path cache = tmp.resolve("cache/input.txt");
+        byte[] wrong = new byte[1_115_394];
+        java.util.Arrays.fill(wrong, (byte) 'a');
+        serving(wrong, url -> {
+            UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> TinyShakespeare.file(cache, url));
+            assertTrue(e.getMessage().contains("sha256"), e.getMessage());
+        });
+        assertFalse(Files.exists(cache));
+        // The real file (from ../shared) is accepted.
+        byte[] real = Files.readAllBytes(Shared.file("data/tinyshakespeare/input.txt"));
+        serving(real, url -> assertEquals(cache, TinyShakespeare.file(cache, url)));
+        assertArrayEquals(real, Files.readAllBytes(cache));
     }
 
     @Test

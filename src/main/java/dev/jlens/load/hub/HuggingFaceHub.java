@@ -3,6 +3,7 @@ package dev.jlens.load.hub;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.FileChannel;
@@ -46,6 +47,29 @@ public final class HuggingFaceHub {
     private final HubSettings settings;
     private final HubHttp http;
     private final Map<String, String> pinned = new ConcurrentHashMap<>();   // "repo@revision" → commit
+
+    /**
+     * A file from any URL whose size and sha256 are known beforehand (a data set such as TinyShakespeare),
+     * fetched as hub files are: bounded by that size, by the read timeout and by the minimum rate of
+     * {@code settings}, resumed after an interruption, checked against the sha256 and only then moved to
+     * {@code target}. No token is sent (the URL is not the hub). The one downloader of jlens.
+     *
+     * @throws HubException saying what went wrong and that the same command resumes
+     */
+    public static void fetchFile(URI url, long size, String sha256, Path target, HubSettings settings) {
+        String label = target.getFileName().toString();
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            Path incomplete = target.resolveSibling(target.getFileName() + ".incomplete");
+            new BlobDownload(new HubHttp(settings), settings)
+                    .fetchVerified(new HubHttp.FileMetadata(null, sha256.toLowerCase(java.util.Locale.ROOT), size, url), incomplete, target, label);
+        } catch (IOException e) {
+            throw new HubException(label + " from " + url + ": " + e.getMessage() + "; run the same command again to resume");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException(label + " from " + url + ": interrupted; run the same command again to resume");
+        }
+    }
 
     public HuggingFaceHub(HubSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
