@@ -537,7 +537,8 @@ public final class Gemm {
         return out;
     }
 
-    private static boolean isContiguousRowMajor(INDArray x) {
+    /** Elements 0..length-1 lie one after another from the array's offset (row-major, no gaps; size-1 axes ignored). */
+    public static boolean isContiguousRowMajor(INDArray x) {
         long expected = 1;
         for (int d = x.rank() - 1; d >= 0; d--) {
             if (x.size(d) != 1 && x.stride(d) != expected) return false;

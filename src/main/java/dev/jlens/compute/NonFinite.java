@@ -31,7 +31,7 @@ public record NonFinite(long nan, long infinite) {
     public static NonFinite count(INDArray a) {
         if (a.dataType() != DataType.FLOAT) a = a.castTo(DataType.FLOAT);
         if (a.length() == 0) return new NonFinite(0, 0);
-        if (!contiguous(a)) a = a.dup('c');
+        if (!Gemm.isContiguousRowMajor(a)) a = a.dup('c');
         if ((a.data().length() - a.offset()) * 4 > Integer.MAX_VALUE) {
             // Beyond what one vector-addressable buffer covers: ND4J's own counting ops.
             return new NonFinite(Nd4j.getExecutioner().exec(new MatchCondition(a, Conditions.isNan())).getLong(0),
@@ -61,16 +61,6 @@ public record NonFinite(long nan, long infinite) {
     /** Whether {@code a} holds a NaN (a full count; arrays checked this way are not huge). */
     public static boolean hasNaN(INDArray a) {
         return count(a).nan() > 0;
-    }
-
-    /** Elements 0..length-1 lie one after another from the array's offset. */
-    private static boolean contiguous(INDArray a) {
-        long expected = 1;
-        for (int d = a.rank() - 1; d >= 0; d--) {
-            if (a.size(d) != 1 && a.stride(d) != expected) return false;
-            expected *= a.size(d);
-        }
-        return true;
     }
 
     /** {@code "3 NaN and 1 ±Inf"}, leaving out a zero count. */

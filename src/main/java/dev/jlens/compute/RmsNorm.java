@@ -20,7 +20,7 @@ public final class RmsNorm {
     public static void apply(INDArray x, INDArray weight, boolean plusOne, double eps, INDArray scaleOut, INDArray out) {
         int d = (int) weight.length();
         long n = x.length() / d;
-        if (!Rotary.contiguous(x) || !Rotary.contiguous(out)) throw new IllegalArgumentException("RMSNorm needs contiguous arrays");
+        if (!Gemm.isContiguousRowMajor(x) || !Gemm.isContiguousRowMajor(out)) throw new IllegalArgumentException("RMSNorm needs contiguous arrays");
         float[] w = weight.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
         if (plusOne) for (int j = 0; j < d; j++) w[j] += 1f;
         FloatBuffer in = Gemm.floats(x), y = Gemm.floats(out), s = Gemm.floats(scaleOut);

@@ -51,27 +51,12 @@ public record Rotary(int dHead, int rotaryDim, double[] invFreq) {
         return new Rotary(dHead, rotaryDim, out);
     }
 
-    /** Whether {@code x} is row-major with no gaps, so its buffer can be read row by row from its offset. */
-    public static boolean contiguous(INDArray x) {
-        return x.ordering() == 'c' && java.util.Arrays.equals(x.stride(), rowMajorStrides(x.shape()));
-    }
-
-    private static long[] rowMajorStrides(long[] shape) {
-        long[] st = new long[shape.length];
-        long s = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            st[i] = s;
-            s *= shape[i];
-        }
-        return st;
-    }
-
     /**
      * Rotates {@code x [batch, pos, heads, dHead]} (contiguous, row-major) in place; position {@code p}
      * of the array is absolute position {@code start + p}.
      */
     public void apply(INDArray x, int start) {
-        if (x.rank() != 4 || x.size(3) != dHead || !contiguous(x)) {
+        if (x.rank() != 4 || x.size(3) != dHead || !Gemm.isContiguousRowMajor(x)) {
             throw new IllegalArgumentException("rotary needs a contiguous [batch, pos, heads, " + dHead + "] array, got "
                     + java.util.Arrays.toString(x.shape()));
         }

@@ -174,11 +174,15 @@ final class ZipArchive implements AutoCloseable {
             }
             return out;
         } catch (DataFormatException ex) {
-            throw corrupt("entry '" + e.name() + "' is not valid deflate data (" + ex.getMessage() + ")",
-                    "the file is corrupt; re-download or re-save it");
+            throw notDeflate(e, ex);
         } finally {
             inflater.end();
         }
+    }
+
+    private CorruptModelFileException notDeflate(Entry e, DataFormatException ex) {
+        return corrupt("entry '" + e.name() + "' is not valid deflate data (" + ex.getMessage() + ")",
+                "the file is corrupt; re-download or re-save it");
     }
 
     /** Bytes {@code [offset, offset + length)} of a deflated entry, the bytes before them inflated into a scratch buffer. */
@@ -205,8 +209,7 @@ final class ZipArchive implements AutoCloseable {
             }
             return out;
         } catch (DataFormatException ex) {
-            throw corrupt("entry '" + e.name() + "' is not valid deflate data (" + ex.getMessage() + ")",
-                    "the file is corrupt; re-download or re-save it");
+            throw notDeflate(e, ex);
         } finally {
             inflater.end();
         }

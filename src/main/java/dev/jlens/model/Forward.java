@@ -242,7 +242,7 @@ final class Forward {
         long[] shape = x.shape();
         long[] scaleShape = shape.clone();
         scaleShape[shape.length - 1] = 1;
-        INDArray in = Rotary.contiguous(x) ? x : x.dup('c');
+        INDArray in = Gemm.isContiguousRowMajor(x) ? x : x.dup('c');
         INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, scaleShape);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
         RmsNorm.apply(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
