@@ -85,7 +85,7 @@ public final class HookedTransformer {
         this.cfg = cfg;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.packed = owning ? new PackedWeights(weights, PackedWeights.defaultBudget()) : null;
+        this.packed = owning ? new PackedWeights(cfg, weights, PackedWeights.defaultBudget()) : null;
         this.forward = new Forward(cfg, weights, packed);
         this.hookNames = List.copyOf(Forward.hookNames(cfg));
         this.hookNameSet = new HashSet<>(hookNames);

@@ -33,7 +33,7 @@ final class PackedWeights {
     /**
      * @param budgetBytes the most heap the copies may take together; beyond it nothing is packed
      */
-    PackedWeights(Weights weights, long budgetBytes) {
+    PackedWeights(ModelConfig cfg, Weights weights, long budgetBytes) {
         this.layers = weights.layers();
         this.packed = new Gemm.Packed[layers.size() * Matrix.values().length];
         this.givenOut = new boolean[packed.length];
@@ -41,12 +41,24 @@ final class PackedWeights {
         long bytes = 0;
         for (LayerWeights lw : layers) {
             for (Matrix m : Matrix.values()) {
+                if (!readPacked(cfg, m)) continue;
                 INDArray w = array(lw, m);
                 if (w != null) bytes += 4 * Gemm.packedSize(w.size(0), w.size(1));
             }
         }
         if (unembedRows != null) bytes += 4 * Gemm.packedRowsSize(unembedRows.size(0), unembedRows.size(1));
         this.off = bytes > budgetBytes;
+    }
+
+    /**
+     * Whether the forward pass asks for this matrix packed: the step-by-step attention of other than
+     * GPT-2 blocks and the gated MLP read q/k/v and the MLP's input weights from their arrays, so
+     * those copies are never made and must not count against the budget.
+     */
+    private static boolean readPacked(ModelConfig cfg, Matrix m) {
+        if (m == Matrix.QKV) return cfg.arch().isGpt2Block(cfg.nHeads());
+        if (m == Matrix.IN) return !cfg.arch().gatedMlp();
+        return true;
     }
 
     /**
