@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
@@ -41,15 +42,15 @@ public final class Ablation {
     public enum Mode { ZERO, MEAN }
 
     public static Result head(HookedTransformer model, String prompt, int layer, int head, Mode mode) {
-        return of(model, model.toTokens(prompt), "blocks." + layer + ".attn.hook_z", head, mode);
+        return of(model, model.toTokens(prompt), HookNames.block(layer, "attn.hook_z"), head, mode);
     }
 
     public static Result attention(HookedTransformer model, String prompt, int layer, Mode mode) {
-        return of(model, model.toTokens(prompt), "blocks." + layer + ".hook_attn_out", -1, mode);
+        return of(model, model.toTokens(prompt), HookNames.block(layer, "hook_attn_out"), -1, mode);
     }
 
     public static Result mlp(HookedTransformer model, String prompt, int layer, Mode mode) {
-        return of(model, model.toTokens(prompt), "blocks." + layer + ".hook_mlp_out", -1, mode);
+        return of(model, model.toTokens(prompt), HookNames.block(layer, "hook_mlp_out"), -1, mode);
     }
 
     /**
@@ -97,7 +98,7 @@ public final class Ablation {
         for (int l = 0; l < layers; l++) {
             long[][] rows = new long[heads][];
             java.util.Arrays.fill(rows, ids);
-            INDArray logits = model.runWithHooks(Nd4j.createFromArray(rows), Hook.hook("blocks." + l + ".attn.hook_z", (a, h) -> {
+            INDArray logits = model.runWithHooks(Nd4j.createFromArray(rows), Hook.hook(HookNames.block(l, "attn.hook_z"), (a, h) -> {
                 for (int b = 0; b < heads; b++) ablate(a, b, b, mode);
                 return null;
             }));
@@ -121,7 +122,7 @@ public final class Ablation {
         double[][] kl = new double[layers][cols.size()], hel = new double[layers][cols.size()];
         for (int l = 0; l < layers; l++) {
             for (int c = 0; c < cols.size(); c++) {
-                Result r = of(model, toks, "blocks." + l + ".hook_" + cols.get(c), -1, mode);
+                Result r = of(model, toks, HookNames.block(l, "hook_") + cols.get(c), -1, mode);
                 kl[l][c] = r.meanKl();
                 hel[l][c] = r.meanHellinger();
             }

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
@@ -54,7 +55,7 @@ public final class ActivationPatching {
         double[] of(HookedTransformer model, INDArray tokens, List<Hook> hooks) {
             int layers = model.cfg().nLayers(), pos = (int) tokens.size(1);
             int p = position < 0 ? pos + position : position;
-            var run = model.run(tokens, hooks, CacheSpec.only("blocks." + (layers - 1) + ".hook_resid_post"), false);
+            var run = model.run(tokens, hooks, CacheSpec.only(HookNames.block(layers - 1, "hook_resid_post")), false);
             INDArray resid = run.cache().get("resid_post", layers - 1).get(all(), point(p), all());   // [batch, d_model]
             INDArray logits = Unembed.logits(model, resid);                                           // [batch, d_vocab]
             double[] out = new double[(int) logits.size(0)];

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
@@ -39,7 +40,7 @@ public record AttentionPatterns(List<String> tokens, List<String> headNames, flo
     public static AttentionPatterns of(HookedTransformer model, INDArray tokens, int layer) {
         int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
         INDArray toks = Prompts.batchOfOne(tokens);
-        Run run = model.runWithCache(toks, false, "blocks." + l + ".attn.hook_pattern");
+        Run run = model.runWithCache(toks, false, HookNames.block(l, "attn.hook_pattern"));
         return fromCache(model, toks, run.cache(), List.of(l));
     }
 

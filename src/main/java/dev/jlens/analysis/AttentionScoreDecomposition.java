@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.view.Labels;
@@ -53,8 +54,8 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         }
         INDArray toks = Prompts.batchOfOne(tokens);
         boolean ln = model.cfg().hasLayerNorm();
-        List<String> names = new ArrayList<>(List.of("hook_pos_embed", "blocks." + l + ".hook_resid_pre"));
-        if (ln) names.add("blocks." + l + ".ln1.hook_scale");
+        List<String> names = new ArrayList<>(List.of("hook_pos_embed", HookNames.block(l, "hook_resid_pre")));
+        if (ln) names.add(HookNames.block(l, "ln1.hook_scale"));
         Run run = model.runWithCache(toks, false, names.toArray(String[]::new));
         INDArray pos = Prompts.first(run.cache().get("hook_pos_embed")).dup();          // [pos, d_model]
         INDArray tok = Prompts.first(run.cache().get("resid_pre", l)).sub(pos);         // [pos, d_model]
@@ -64,11 +65,11 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         INDArray tokIn = tok, posIn = pos;
         INDArray constant = null;                                                       // [d_model], the LayerNorm bias
         if (ln) {
-            INDArray scale = Prompts.first(run.cache().get("blocks." + l + ".ln1.hook_scale"));   // [pos, 1]
-            INDArray w = model.param("blocks." + l + ".ln1.w");
+            INDArray scale = Prompts.first(run.cache().get(HookNames.block(l, "ln1.hook_scale")));   // [pos, 1]
+            INDArray w = model.param(HookNames.block(l, "ln1.w"));
             tokIn = centred(tok).diviColumnVector(scale).muliRowVector(w);
             posIn = centred(pos).diviColumnVector(scale).muliRowVector(w);
-            constant = model.param("blocks." + l + ".ln1.b");
+            constant = model.param(HookNames.block(l, "ln1.b"));
         }
         INDArray qTok = tokIn.mmul(wq), kTok = tokIn.mmul(wk);                          // [pos, d_head]
         INDArray qPos = posIn.mmul(wq).addiRowVector(bq), kPos = posIn.mmul(wk).addiRowVector(bk);

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.view.Table;
@@ -91,7 +92,7 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         if (!model.cfg().attnOnly()) record.add("mlp_out");
         if (ln) record.add("ln_final.hook_scale");
         boolean postNorms = model.cfg().arch().postNorms();
-        if (postNorms) for (int l = 0; l < layers; l++) record.add("blocks." + l + ".ln1_post.hook_scale");
+        if (postNorms) for (int l = 0; l < layers; l++) record.add(HookNames.block(l, "ln1_post.hook_scale"));
         Run run = model.runWithCache(toks, true, record.toArray(String[]::new));
 
         // The direction the logit (difference) reads, and what it reads without any component.
@@ -129,9 +130,9 @@ public record DirectLogitAttribution(String target, int position, List<String> c
             INDArray layerDir = dirCol;
             double postScale = 1;
             if (postNorms) {
-                INDArray w = model.param("blocks." + l + ".ln1_post.w");
+                INDArray w = model.param(HookNames.block(l, "ln1_post.w"));
                 layerDir = dirCol.mul((model.cfg().arch().normPlusOne() ? w.add(1f) : w).reshape(d, 1));
-                postScale = run.cache().get("blocks." + l + ".ln1_post.hook_scale").getDouble(0, p, 0);
+                postScale = run.cache().get(HookNames.block(l, "ln1_post.hook_scale")).getDouble(0, p, 0);
             }
             INDArray readOut = model.W_O(l).reshape((long) heads * dHead, d).mmul(layerDir).reshape(heads, dHead);
             INDArray z = run.cache().get("z", l).get(NDArrayIndex.point(0), NDArrayIndex.point(p), NDArrayIndex.all(), NDArrayIndex.all());

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.ModelConfig;
 import java.util.ArrayList;
@@ -26,10 +27,10 @@ final class ResidualStages {
         boolean mid = afterAttention && !cfg.attnOnly() && !cfg.arch().parallel();   // a parallel block has no state after attention alone
         for (int l = 0; l < cfg.nLayers(); l++) {
             if (mid) {
-                out.add(new Stage("L" + l + " +attn", "blocks." + l + ".hook_resid_mid"));
-                out.add(new Stage("L" + l + " +mlp", "blocks." + l + ".hook_resid_post"));
+                out.add(new Stage("L" + l + " +attn", HookNames.block(l, "hook_resid_mid")));
+                out.add(new Stage("L" + l + " +mlp", HookNames.block(l, "hook_resid_post")));
             } else {
-                out.add(new Stage("L" + l, "blocks." + l + ".hook_resid_post"));
+                out.add(new Stage("L" + l, HookNames.block(l, "hook_resid_post")));
             }
         }
         return out;

@@ -17,6 +17,16 @@ import java.util.regex.Pattern;
 public final class HookNames {
     private HookNames() {}
 
+    /** {@code blocks.{layer}.{rest}}: the one place a block's hook or parameter name is spelled. */
+    public static String block(int layer, String rest) {
+        return blockPrefix(layer) + rest;
+    }
+
+    /** {@code blocks.{layer}.}, for names built from one prefix. */
+    public static String blockPrefix(int layer) {
+        return "blocks." + layer + ".";
+    }
+
     private static final Map<String, String> ACT_ALIASES = Map.of(
             "attn", "pattern", "attn_logits", "attn_scores", "key", "k", "query", "q", "value", "v",
             "mlp_pre", "pre", "mlp_mid", "mid", "mlp_post", "post");

@@ -1,5 +1,6 @@
 package dev.jlens.experiment;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.model.ModelConfig;
 import java.util.Arrays;
 import java.util.Locale;
@@ -46,7 +47,7 @@ public enum Component {
 
     /** The full hook name at {@code block}: {@code blocks.1.attn.hook_z}. */
     public String hookName(int block) {
-        return "blocks." + block + "." + hookSuffix;
+        return HookNames.blockPrefix(block) + hookSuffix;
     }
 
     /** Values per position: {@code n_heads·d_head} for {@link #Z}, {@code d_model} for the others. */

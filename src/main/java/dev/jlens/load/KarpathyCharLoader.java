@@ -1,5 +1,6 @@
 package dev.jlens.load;
 
+import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -108,7 +109,7 @@ public final class KarpathyCharLoader {
             INDArray wpe = sd.take("position_embedding_table.weight", nCtx, d);
             List<LayerWeights> blocks = new ArrayList<>();
             for (int l = 0; l < layers; l++) {
-                String p = "blocks." + l + ".";
+                String p = HookNames.blockPrefix(l);
                 INDArray qkvW = Nd4j.create(DataType.FLOAT, d, 3L * heads * dHead); // [d_model, 3·heads·d_head]
                 INDArray qkvB = Nd4j.zeros(DataType.FLOAT, 3L * heads * dHead);
                 String[] parts = {"query", "key", "value"};

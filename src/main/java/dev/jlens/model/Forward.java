@@ -1,5 +1,6 @@
 package dev.jlens.model;
 
+import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
@@ -44,7 +45,7 @@ final class Forward {
                       String mlpPre, String mlpPreLinear, String mlpPost, String ln2PostScale, String ln2PostNormalized,
                       String mlpOut, String residPost) {
         static BlockHooks of(int l) {
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             return new BlockHooks(p + "hook_resid_pre", p + "ln1.hook_scale", p + "ln1.hook_normalized",
                     p + "attn.hook_q", p + "attn.hook_k", p + "attn.hook_v",
                     p + "attn.q_norm.hook_scale", p + "attn.q_norm.hook_normalized",

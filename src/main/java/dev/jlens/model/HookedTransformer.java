@@ -685,7 +685,7 @@ public final class HookedTransformer {
         boolean norm = cfg.hasNorm(), bias = cfg.hasLayerNorm(), grouped = cfg.nKvHeads() != cfg.nHeads();
         Architecture arch = cfg.arch();
         for (int l = 0; l < cfg.nLayers(); l++) {
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             LayerWeights lw = weights.layers().get(l);
             if (norm) m.put(p + "ln1.w", lw.ln1W());
             if (bias) m.put(p + "ln1.b", lw.ln1B());

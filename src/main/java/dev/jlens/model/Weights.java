@@ -1,5 +1,6 @@
 package dev.jlens.model;
 
+import dev.jlens.cache.HookNames;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +50,7 @@ public record Weights(
         }
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights w = layers.get(l);
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             if (norm) expect(problems, p + "ln1.w", w.ln1W(), d);
             if (bias) expect(problems, p + "ln1.b", w.ln1B(), d);
             expect(problems, p + "attn.W_QKV", w.qkvW(), d, (long) hd + 2L * kv);

@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.cache.HookNames;
 import static dev.jlens.train.Kernels.root;
 
 import dev.jlens.cache.ActivationCache;
@@ -79,7 +80,7 @@ final class Backprop {
         for (LectureModel.Param p : params) byName.put(p.name(), p.grad());
         List<LayerGrads> ls = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             ls.add(new LayerGrads(byName.get(p + "ln1.w"), byName.get(p + "ln1.b"), byName.get(p + "W_QKV"), byName.get(p + "W_O"),
                     byName.get(p + "b_O"), byName.get(p + "ln2.w"), byName.get(p + "ln2.b"), byName.get(p + "W_in"),
                     byName.get(p + "b_in"), byName.get(p + "W_out"), byName.get(p + "b_out")));
@@ -124,7 +125,7 @@ final class Backprop {
 
         Set<String> names = new HashSet<>();
         for (int l = 0; l < L; l++) {
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             names.add(p + "hook_resid_pre");
             if (ln) {
                 names.add(p + "ln1.hook_scale");
@@ -155,7 +156,7 @@ final class Backprop {
                 }
             }
         }
-        names.add("blocks." + (L - 1) + ".hook_resid_post");
+        names.add(HookNames.block(L - 1, "hook_resid_post"));
         if (ln) {
             names.add("ln_final.hook_scale");
             names.add("ln_final.hook_normalized");
@@ -310,7 +311,7 @@ final class Backprop {
     // ---------------------------------------------------------------- backward
 
     private void backward(ActivationCache cache, long[][] tokens) {
-        String last = "blocks." + (L - 1) + ".";
+        String last = HookNames.blockPrefix(L - 1);
         INDArray resid = flat(cache.get(last + "hook_resid_post"), D);
         INDArray x = ln ? flat(cache.get("ln_final.hook_normalized"), D) : resid;
         gemm(x, dlogits, g.wU(), true, false);                     // dW_U = xᵀ · dlogits      [D, V]
@@ -323,7 +324,7 @@ final class Backprop {
         }
         tick(4);
         for (int l = L - 1; l >= 0; l--) {
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             LayerWeights lw = w.layers().get(l);
             LayerGrads lg = g.layers().get(l);
             if (!attnOnly) mlpBackward(l, p, cache, lw, lg);

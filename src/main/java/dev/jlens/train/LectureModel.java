@@ -1,5 +1,6 @@
 package dev.jlens.train;
 
+import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -122,7 +123,7 @@ public final class LectureModel {
         add(out, "W_pos", w.W_pos(), true);
         for (int l = 0; l < cfg.nLayers(); l++) {
             LayerWeights lw = w.layers().get(l);
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             add(out, p + "W_QKV", lw.qkvW(), true);
             add(out, p + "W_O", lw.oW(), true);
             add(out, p + "b_O", lw.oB(), false);
@@ -174,7 +175,7 @@ public final class LectureModel {
         String[] parts = {"query", "key", "value"};
         for (int l = 0; l < cfg.nLayers(); l++) {
             LayerWeights lw = w.layers().get(l);
-            String p = "blocks." + l + ".";
+            String p = HookNames.blockPrefix(l);
             for (int h = 0; h < heads; h++) {
                 String head = p + "sa.heads." + h + ".";
                 for (int part = 0; part < 3; part++) {
