@@ -112,10 +112,27 @@ public final class HookedTransformer {
         return cfg;
     }
 
-    /** All parameters as the forward pass holds them; changes to them are seen by the next run. */
+    /**
+     * The one door for changing weights: runs {@code edit} on the arrays the forward pass reads
+     * ({@link Weights}, TransformerLens names through {@link #params()} work too), then refreshes what the
+     * model derived from them (its packed copies), so the next run sees the change:
+     * {@code model.editWeights(w -> model.W_O(0).slice(3).assign(0))} ablates head 0.3 for good. Reading a
+     * weight never needs it and never changes anything.
+     */
+    public void editWeights(java.util.function.Consumer<Weights> edit) {
+        files.check();
+        edit.accept(weights);
+        if (packed != null) packed.refresh();
+    }
+
+    /** Heap bytes of the packed copies the forward pass multiplies by now (0 when it does not pack). */
+    long packedBytes() {
+        return packed == null ? 0 : packed.bytes();
+    }
+
+    /** All parameters as the forward pass holds them (read them; change them through {@link #editWeights}). */
     public Weights weights() {
         files.check();
-        if (packed != null) packed.allGivenOut();
         return weights;
     }
 
@@ -508,7 +525,6 @@ public final class HookedTransformer {
 
     public INDArray W_E() {
         files.check();
-        if (packed != null) packed.unembedGivenOut();
         return weights.W_E();
     }
 
@@ -519,7 +535,6 @@ public final class HookedTransformer {
 
     public INDArray W_U() {
         files.check();
-        if (packed != null) packed.unembedGivenOut();
         return weights.W_U();
     }
 
@@ -533,11 +548,6 @@ public final class HookedTransformer {
         return weights.layers().get(HookNames.checkLayer(l, cfg.nLayers()));
     }
 
-    /** {@code [n_heads, d_model, d_head]} view of the fused projection; part 0 = Q, 1 = K, 2 = V. */
-    private INDArray headWeights(int l, int part) {
-        givenOut(l, PackedWeights.Matrix.QKV);
-        return headView(l, part);
-    }
 
     /**
      * Query ({@code part} 0), key (1) or value (2) weights per head, {@code [heads, d_model, d_head]}: a view of the
@@ -576,26 +586,26 @@ public final class HookedTransformer {
 
     /** {@code [n_kv_heads, d_model, d_head]}: the key weights as stored (TransformerLens {@code _W_K}). */
     public INDArray groupedW_K(int layer) {
-        return headWeights(layer, 1);
+        return headView(layer, 1);
     }
 
     /** {@code [n_kv_heads, d_model, d_head]}: the value weights as stored (TransformerLens {@code _W_V}). */
     public INDArray groupedW_V(int layer) {
-        return headWeights(layer, 2);
+        return headView(layer, 2);
     }
 
     /** {@code [n_heads, d_model, d_head]}. */
     public INDArray W_Q(int layer) {
-        return headWeights(layer, 0);
+        return headView(layer, 0);
     }
 
     /** {@code [n_heads, d_model, d_head]}; with grouped-query attention each key head repeated for its query heads. */
     public INDArray W_K(int layer) {
-        return perQueryHead(headWeights(layer, 1));
+        return perQueryHead(headView(layer, 1));
     }
 
     public INDArray W_V(int layer) {
-        return perQueryHead(headWeights(layer, 2));
+        return perQueryHead(headView(layer, 2));
     }
 
     /** {@code [n_heads, d_head]}. */
@@ -613,7 +623,6 @@ public final class HookedTransformer {
 
     /** {@code [n_heads, d_head, d_model]}. */
     public INDArray W_O(int layer) {
-        givenOut(layer, PackedWeights.Matrix.O);
         return outputView(layer);
     }
 
@@ -628,7 +637,6 @@ public final class HookedTransformer {
     /** {@code [d_model, d_mlp]}. */
     public INDArray W_in(int layer) {
         INDArray w = mlpPart(layer(layer).inW(), layer);
-        givenOut(layer, PackedWeights.Matrix.IN);
         return w;
     }
 
@@ -639,17 +647,11 @@ public final class HookedTransformer {
     /** {@code [d_mlp, d_model]}. */
     public INDArray W_out(int layer) {
         INDArray w = mlpPart(layer(layer).outW(), layer);
-        givenOut(layer, PackedWeights.Matrix.OUT);
         return w;
     }
 
     public INDArray b_out(int layer) {
         return mlpPart(layer(layer).outB(), layer);
-    }
-
-    /** From now on the forward pass reads this matrix from its array (see {@link PackedWeights}). */
-    private void givenOut(int layer, PackedWeights.Matrix m) {
-        if (packed != null) packed.givenOut(HookNames.checkLayer(layer, cfg.nLayers()), m);
     }
 
     private INDArray mlpPart(INDArray a, int layer) {
@@ -663,7 +665,6 @@ public final class HookedTransformer {
      */
     public Map<String, INDArray> params() {
         files.check();
-        if (packed != null) packed.allGivenOut();
         Map<String, INDArray> m = new LinkedHashMap<>(paramViews());
         m.put("unembed.b_U", b_U());                       // fresh zeros for models without one
         return m;
@@ -732,16 +733,6 @@ public final class HookedTransformer {
             throw new IllegalArgumentException("no parameter named '" + name + "'; closest: "
                     + String.join(", ", HookNames.closest(name, all.keySet(), 5)));
         }
-        int layer = HookNames.layerOf(name);
-        if (layer >= 0) {
-            if (name.endsWith(".attn.W_Q") || name.endsWith("W_K") || name.endsWith("W_V")) {
-                givenOut(layer, PackedWeights.Matrix.QKV);
-            }
-            if (name.endsWith(".attn.W_O")) givenOut(layer, PackedWeights.Matrix.O);
-            if (name.endsWith(".mlp.W_in")) givenOut(layer, PackedWeights.Matrix.IN);
-            if (name.endsWith(".mlp.W_out")) givenOut(layer, PackedWeights.Matrix.OUT);
-        }
-        if (packed != null && (name.equals("embed.W_E") || name.equals("unembed.W_U"))) packed.unembedGivenOut();
         return a;
     }
 

@@ -1,6 +1,8 @@
 package dev.jlens.model;
 
+import dev.jlens.cache.HookNames;
 import dev.jlens.compute.Gemm;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,25 +12,38 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code W_E}), each made at its first use. A 45-token GPT-2-small forward pass otherwise spends a
  * third of its time copying weight blocks out of native memory before multiplying.
  *
- * <p>A copy is only right while nobody changes the array it came from. The model's loaders hand
- * their arrays over to the model alone; from then on any accessor that gives a matrix out
- * ({@code W_Q(l)}, {@code W_in(l)}, {@code params()}, {@code weights()}, …) marks it
- * <em>given out</em>: its copy is dropped for good and the forward pass reads the array itself,
- * so a change made through it, now or later, is always seen. Models built from caller-held
- * arrays (the public constructor, training) never pack.
+ * <p>A copy is only right while nobody changes the array it came from. Reading a weight
+ * ({@code W_Q(l)}, {@code params()}, a logit lens, Tab completion, an experiment's fingerprint) changes
+ * nothing; changing one goes through {@link HookedTransformer#editWeights}, which calls
+ * {@link #refresh}. A change made around that door is still never silent: each copy keeps a
+ * fingerprint of {@value #SAMPLES} entries spread over its array, checked whenever the forward pass
+ * asks for the copy (~10 µs for GPT-2 small's 48 matrices); a copy whose source changed is made again
+ * and a warning names the door. (A change of a few entries that the samples miss would go unseen: use
+ * the door.) Models built from caller-held arrays (the public constructor, training) never pack.
  */
 final class PackedWeights {
     /** The matrices of one block, in {@link LayerWeights} order. */
-    enum Matrix { QKV, O, IN, OUT }
+    enum Matrix {
+        QKV("attn.W_Q/W_K/W_V"), O("attn.W_O"), IN("mlp.W_in"), OUT("mlp.W_out");
+
+        final String tlName;
+
+        Matrix(String tlName) {
+            this.tlName = tlName;
+        }
+    }
+
+    /** Entries of each source array remembered to notice a change made around {@link HookedTransformer#editWeights}. */
+    static final int SAMPLES = 256;
 
     private final List<LayerWeights> layers;
     private final Gemm.Packed[] packed;
-    private final boolean[] givenOut;
+    private final float[][] fingerprints;
     /** {@code W_U} as the rows of the array it is the transpose of, or null when it is not stored so. */
     private final INDArray unembedRows;
     private Gemm.PackedRows unembed;
-    private boolean unembedGivenOut;
-    private boolean off;
+    private float[] unembedFingerprint;
+    private boolean off, warned;
 
     /**
      * @param budgetBytes the most heap the copies may take together; beyond it nothing is packed
@@ -36,7 +51,7 @@ final class PackedWeights {
     PackedWeights(ModelConfig cfg, Weights weights, long budgetBytes) {
         this.layers = weights.layers();
         this.packed = new Gemm.Packed[layers.size() * Matrix.values().length];
-        this.givenOut = new boolean[packed.length];
+        this.fingerprints = new float[packed.length][];
         this.unembedRows = Forward.storedTransposed(weights.W_U()) ? weights.W_U().transpose() : null;
         long bytes = 0;
         for (LayerWeights lw : layers) {
@@ -72,15 +87,20 @@ final class PackedWeights {
         return (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) / 2;
     }
 
-    /** The packed copy of a matrix, made now if needed; null when it was given out or packing is off. */
+    /** The packed copy of a matrix, made now if needed (or again if its array changed); null when packing is off. */
     synchronized Gemm.Packed get(int layer, Matrix m) {
         int i = index(layer, m);
-        if (off || givenOut[i]) return null;
+        if (off) return null;
+        INDArray w = array(layers.get(layer), m);
+        if (w == null || !Gemm.isRowMajor(w)) return null;
+        if (packed[i] != null && !Arrays.equals(fingerprints[i], fingerprint(w))) {
+            changedOutsideTheDoor(HookNames.block(layer, m.tlName));
+            packed[i] = null;
+        }
         if (packed[i] == null) {
-            INDArray w = array(layers.get(layer), m);
-            if (w == null || !Gemm.isRowMajor(w)) return null;
             try {
                 packed[i] = Gemm.pack(w);
+                fingerprints[i] = fingerprint(w);
             } catch (OutOfMemoryError e) {
                 // The heap is smaller than the budget promised (other objects grew): compute from the arrays.
                 turnOff();
@@ -90,37 +110,56 @@ final class PackedWeights {
         return packed[i];
     }
 
-    /** The unembedding's rows on the heap, made now if needed; null as for {@link #get}. */
+    /** Drops every copy: the weights were changed through {@link HookedTransformer#editWeights}. */
+    synchronized void refresh() {
+        Arrays.fill(packed, null);
+        Arrays.fill(fingerprints, null);
+        unembed = null;
+        unembedFingerprint = null;
+    }
+
+    private void changedOutsideTheDoor(String what) {
+        if (warned) return;
+        warned = true;
+        System.err.println("jlens: warning: the weights (" + what + ") were changed outside model.editWeights(…); the change is"
+                + " used from now on, but make changes through editWeights so that every copy the model keeps is refreshed");
+    }
+
+    /**
+     * {@value #SAMPLES} entries spread over the whole array (both axes), read from its memory in index order.
+     * A matrix's own values: equal fingerprints mean (almost surely) an unchanged matrix.
+     */
+    static float[] fingerprint(INDArray a) {
+        long rows = a.size(0), cols = a.size(1), n = rows * cols;
+        int k = (int) Math.min(SAMPLES, n);
+        float[] out = new float[k];
+        var data = a.data();
+        long base = a.offset(), s0 = a.stride(0), s1 = a.stride(1);
+        for (int s = 0; s < k; s++) {
+            long at = (s * n) / k + (s * 7919L) % Math.max(1, n / k);   // one per stretch, at a varying place within it
+            long r = Math.min(rows - 1, at / cols), c = at % cols;
+            out[s] = data.getFloat(base + r * s0 + c * s1);   // the buffer directly: getFloat(r, c) costs ~1 µs a call
+        }
+        return out;
+    }
+
+    /** The unembedding's rows on the heap, made now if needed (or again if changed); null as for {@link #get}. */
     synchronized Gemm.PackedRows unembed() {
-        if (off || unembedGivenOut || unembedRows == null) return null;
+        if (off || unembedRows == null) return null;
+        if (unembed != null && !Arrays.equals(unembedFingerprint, fingerprint(unembedRows))) {
+            changedOutsideTheDoor("embed.W_E / unembed.W_U");
+            unembed = null;
+        }
         if (unembed == null) {
             try {
                 unembed = Gemm.packRows(unembedRows);
+                unembedFingerprint = fingerprint(unembedRows);
             } catch (OutOfMemoryError e) {
                 turnOff();
                 return null;
             }
         }
         return unembed;
-    }
-
-    /** Someone outside the model may hold (and change) the embedding / unembedding from now on. */
-    synchronized void unembedGivenOut() {
-        unembedGivenOut = true;
-        unembed = null;
-    }
-
-    /** Someone outside the model may hold (and change) this matrix from now on. */
-    synchronized void givenOut(int layer, Matrix m) {
-        int i = index(layer, m);
-        givenOut[i] = true;
-        packed[i] = null;
-    }
-
-    synchronized void allGivenOut() {
-        java.util.Arrays.fill(givenOut, true);
-        java.util.Arrays.fill(packed, null);
-        unembedGivenOut();
     }
 
     /** Heap bytes the copies take now. */
@@ -132,7 +171,7 @@ final class PackedWeights {
 
     private void turnOff() {
         off = true;
-        java.util.Arrays.fill(packed, null);
+        Arrays.fill(packed, null);
         unembed = null;
     }
 
