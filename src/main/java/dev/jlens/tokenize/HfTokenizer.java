@@ -104,7 +104,9 @@ public final class HfTokenizer implements Tokenizer {
         } catch (IOException | RuntimeException e) {
             throw bad(file, "could not be read by the Hugging Face tokenizers library: " + Chars.quote(String.valueOf(e.getMessage()), 200));
         }
-        PieceStyle style = root.toString().contains("\"ByteLevel\"") ? PieceStyle.BYTE_LEVEL : PieceStyle.SENTENCEPIECE;
+        // The decoder says how token text reads (only its small subtree is looked at, not the whole vocabulary).
+        PieceStyle style = hasType(root.path("decoder"), "ByteLevel") || hasType(root.path("pre_tokenizer"), "ByteLevel")
+                ? PieceStyle.BYTE_LEVEL : PieceStyle.SENTENCEPIECE;
         OptionalInt bos = specialId(config.path("bos_token"), pieces);
         OptionalInt eos = specialId(config.path("eos_token"), pieces);
         boolean addsBos = config.has("add_bos_token") ? config.get("add_bos_token").asBoolean()
@@ -214,6 +216,13 @@ public final class HfTokenizer implements Tokenizer {
         ObjectNode copy = root.deepCopy();
         ((ObjectNode) copy.get("model")).set("merges", pairs);
         return copy;
+    }
+
+    /** Whether {@code node} or a component of it (a {@code Sequence}'s steps) has {@code "type": type}. */
+    private static boolean hasType(JsonNode node, String type) {
+        if (type.equals(node.path("type").asText())) return true;
+        for (JsonNode child : node) if (child.isContainerNode() && hasType(child, type)) return true;
+        return false;
     }
 
     private static boolean postProcessorStartsWith(JsonNode post, String bosText) {
