@@ -98,8 +98,7 @@ public record Architecture(
 
     /** Whether every block is GPT-2's, the form the fused attention kernel computes. */
     public boolean isGpt2Block(int nHeads) {
-        return positions instanceof Learned || positions instanceof NoPositions
-                ? nKvHeads == nHeads && !postNorms && !qkNorm && attnSoftCap == 0 && slidingWindow == 0 && !gatedMlp && !parallel
-                : false;
+        return !rotary() && nKvHeads == nHeads && !postNorms && !qkNorm && attnSoftCap == 0 && slidingWindow == 0
+                && !gatedMlp && !parallel;
     }
 }
