@@ -35,20 +35,20 @@ public final class Attention {
                               INDArray scoresOut, INDArray patternOut, INDArray z) {
         int width = 3 * heads * dHead;
         if (qkv.length() != (long) batch * pos * width) throw new IllegalArgumentException("qkv has the wrong size");
-        float[] all = Gemm.toHeap(qkv, Gemm.Scratch.IN_A);
+        float[] all = Scratch.toHeap(qkv, Scratch.IN_A);
         float inv = (float) (1.0 / scale);
         int tp = (pos + NR - 1) / NR * NR;           // pos rounded up to whole panels
         int dp = (dHead + NR - 1) / NR * NR;         // d_head rounded up to whole panels
-        FloatBuffer scores = scoresOut == null ? null : Gemm.floats(scoresOut);
+        FloatBuffer scores = scoresOut == null ? null : Layouts.floats(scoresOut);
         boolean bf16 = patternOut != null && patternOut.dataType() == DataType.BFLOAT16;
-        FloatBuffer patF = patternOut == null || bf16 ? null : Gemm.floats(patternOut);
+        FloatBuffer patF = patternOut == null || bf16 ? null : Layouts.floats(patternOut);
         ShortBuffer patH = bf16 ? patternOut.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asShortBuffer() : null;
         long scoresBase = scoresOut == null ? 0 : scoresOut.offset(), patBase = patternOut == null ? 0 : patternOut.offset();
         int zLength = batch * pos * heads * dHead;
-        float[] zAll = Gemm.Scratch.of(0).floats(Gemm.Scratch.OUT, zLength);
+        float[] zAll = Scratch.of(0).floats(Scratch.OUT, zLength);
         Parallel.forEach(batch * heads, (task, worker) -> {
             int b = task / heads, h = task % heads;
-            Gemm.Scratch s = Gemm.Scratch.of(worker);
+            Scratch s = Scratch.of(worker);
             float[] q = s.floats(0, pos * dHead);
             float[] kp = s.floats(1, tp * dHead);   // kᵀ in panels: kp[panel][d·NR + j]
             float[] vp = s.floats(2, pos * dp);     // v in panels of NR columns: vp[panel][j·NR + c]
@@ -96,7 +96,7 @@ public final class Attention {
                 }
             }
         });
-        Gemm.floats(z).put((int) z.offset(), zAll, 0, zLength);
+        Layouts.floats(z).put((int) z.offset(), zAll, 0, zLength);
     }
 
     private static final float[] ZEROS = new float[NR];

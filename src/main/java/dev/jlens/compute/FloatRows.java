@@ -35,7 +35,7 @@ public final class FloatRows {
             if (a.dataType() != DataType.FLOAT) {
                 throw new IllegalArgumentException(which + " is " + a.dataType() + "; expected FLOAT (castTo(DataType.FLOAT))");
             }
-            if (!Gemm.isRowMajor(a)) throw new IllegalArgumentException(which + " is not row-major and contiguous; pass a.dup('c')");
+            if (!Layouts.isRowMajor(a)) throw new IllegalArgumentException(which + " is not row-major and contiguous; pass a.dup('c')");
             if (a.length() >= Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(which + " holds " + a.length() + " floats, more than one buffer can address; "
                         + "split it into batches of fewer rows");

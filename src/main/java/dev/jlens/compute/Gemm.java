@@ -57,8 +57,8 @@ public final class Gemm {
     public static void linear(INDArray x, INDArray w, INDArray bias, INDArray out) {
         int m = (int) x.size(0), k = (int) x.size(1), n = (int) w.size(1);
         checkShapes(x, w.size(0) == k, w, bias, out, m, n);
-        if (!isRowMajor(w)) throw new IllegalArgumentException("w must be a row-major [k, n] array");
-        product(x, floats(w), w.offset(), null, k, n, bias, out);
+        if (!Layouts.isRowMajor(w)) throw new IllegalArgumentException("w must be a row-major [k, n] array");
+        product(x, StoredFloats.of(w), w.offset(), null, k, n, bias, out);
     }
 
     /**
@@ -78,12 +78,12 @@ public final class Gemm {
     }
 
     /** Either {@code wBuf} (native, copied block by block) or {@code packed} is given. */
-    private static void product(INDArray x, FloatBuffer wBuf, long wOffset, Packed packed, int k, int n,
+    private static void product(INDArray x, StoredFloats wBuf, long wOffset, Packed packed, int k, int n,
                                 INDArray bias, INDArray out) {
         int m = (int) x.size(0);
-        float[] a = toHeap(x, Scratch.IN_A);
-        float[] b = bias == null ? null : toHeap(bias);
-        FloatBuffer outBuf = floats(out);
+        float[] a = Scratch.toHeap(x, Scratch.IN_A);
+        float[] b = bias == null ? null : Scratch.toHeap(bias);
+        FloatBuffer outBuf = Layouts.floats(out);
         int chunk = chunkColumns(n);
         int tasks = (n + chunk - 1) / chunk;
         Parallel.forEach(tasks, (t, worker) -> {
@@ -172,14 +172,14 @@ public final class Gemm {
 
     /** {@code w [k, n]} (row-major) in the layout of {@link Packed}; the cores share the copying. */
     public static Packed pack(INDArray w) {
-        if (w.rank() != 2 || !isRowMajor(w) || w.dataType() != DataType.FLOAT) {
+        if (w.rank() != 2 || !Layouts.isRowMajor(w) || w.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("pack needs a row-major FLOAT [k, n] array, got " + Arrays.toString(w.shape()));
         }
         int k = (int) w.size(0), n = (int) w.size(1), chunk = chunkColumns(n);
         long size = Packed.size(k, n);
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("matrix too large to pack: " + k + " x " + n);
         Packed p = new Packed(k, n, chunk, new float[(int) size]);
-        FloatBuffer wBuf = floats(w);
+        FloatBuffer wBuf = Layouts.floats(w);
         long off = w.offset();
         Parallel.forEach((n + chunk - 1) / chunk, (t, worker) -> {
             int j0 = t * chunk, cols = Math.min(chunk, n - j0), panels = (cols + PT - 1) / PT;
@@ -199,13 +199,13 @@ public final class Gemm {
     /**
      * Rows {@code k0 .. k0+kc} of columns {@code j0 .. j0+cols} of w into a heap block with rows
      * {@code ldb} apart: block[kk·ldb + jj] = w[k0 + kk, j0 + jj], zero from {@code cols} to {@code ldb}.
-     * One bulk copy per row (a memcpy): vector loads from the native memory cost about as much
-     * again as the arithmetic on the block at 45 rows.
+     * One bulk copy per row (a memcpy, or a widening copy from bfloat16): vector loads from the native
+     * memory cost about as much again as the arithmetic on the block at 45 rows.
      */
-    private static void copyBlock(FloatBuffer w, long wOffset, int n, int k0, int kc, int j0, int cols, int ldb,
+    private static void copyBlock(StoredFloats w, long wOffset, int n, int k0, int kc, int j0, int cols, int ldb,
                                   float[] block) {
         for (int kk = 0; kk < kc; kk++) {
-            w.get((int) (wOffset + (long) (k0 + kk) * n + j0), block, kk * ldb, cols);
+            w.get(wOffset + (long) (k0 + kk) * n + j0, block, kk * ldb, cols);
             if (cols < ldb) Arrays.fill(block, kk * ldb + cols, (kk + 1) * ldb, 0f);
         }
     }
@@ -214,13 +214,13 @@ public final class Gemm {
      * {@code out = x · wtᵀ (+ bias)} for a weight stored transposed, as the tied unembedding
      * ({@code W_U = W_Eᵀ}, {@code W_E [d_vocab, d_model]}).
      *
-     * @param wt {@code [n, k]} row-major, read in place
+     * @param wt {@code [n, k]} row-major, float32 or bfloat16, read in place
      */
     public static void linearTransposed(INDArray x, INDArray wt, INDArray bias, INDArray out) {
         int m = (int) x.size(0), k = (int) x.size(1), n = (int) wt.size(0);
         checkShapes(x, wt.size(1) == k, wt, bias, out, m, n);
-        if (!isRowMajor(wt)) throw new IllegalArgumentException("wt must be a row-major [n, k] array");
-        productTransposed(x, floats(wt), wt.offset(), null, n, bias, out);
+        if (!Layouts.isRowMajor(wt)) throw new IllegalArgumentException("wt must be a row-major [n, k] array");
+        productTransposed(x, StoredFloats.of(wt), wt.offset(), null, n, bias, out);
     }
 
     /**
@@ -239,15 +239,15 @@ public final class Gemm {
     }
 
     /** Either {@code wtBuf} (native, copied {@link #NB} rows at a time) or {@code heapRows} is given. */
-    private static void productTransposed(INDArray x, FloatBuffer wtBuf, long wtOffset, PackedRows heapRows, int n,
+    private static void productTransposed(INDArray x, StoredFloats wtBuf, long wtOffset, PackedRows heapRows, int n,
                                           INDArray bias, INDArray out) {
         int m = (int) x.size(0), k = (int) x.size(1);
-        float[] a = toHeap(x, Scratch.IN_A);
-        float[] b = bias == null ? null : toHeap(bias);
+        float[] a = Scratch.toHeap(x, Scratch.IN_A);
+        float[] b = bias == null ? null : Scratch.toHeap(bias);
         // xᵀ in panels of PT rows of x: xp[p][kk·PT + r] = x[p·PT + r, kk], zero past m.
         int panels = (m + PT - 1) / PT;
         float[] xp = packTransposed(a, m, k, Scratch.of(0).floats(Scratch.IN_B, panels * k * PT));
-        FloatBuffer outBuf = floats(out);
+        FloatBuffer outBuf = Layouts.floats(out);
         int tasks = (n + NB - 1) / NB;
         Parallel.forEach(tasks, (t, worker) -> {
             int n0 = t * NB, rows = Math.min(NB, n - n0);
@@ -261,7 +261,7 @@ public final class Gemm {
                 wRows = s.packed(NB * k);
                 wStart = 0;
                 Arrays.fill(wRows, rows * k, NB * k, 0f);
-                wtBuf.get((int) (wtOffset + (long) n0 * k), wRows, 0, rows * k);
+                wtBuf.get(wtOffset + (long) n0 * k, wRows, 0, rows * k);
             }
             float[] tile = s.bias(NB * PT);           // [NB weight rows, PT rows of x]
             float[] c = s.staging(m * NB);            // [m, NB]
@@ -308,14 +308,14 @@ public final class Gemm {
 
     /** {@code wt [n, k]} (row-major) copied to the heap for {@link #linearTransposed(INDArray, PackedRows, INDArray, INDArray)}. */
     public static PackedRows packRows(INDArray wt) {
-        if (wt.rank() != 2 || !isRowMajor(wt) || wt.dataType() != DataType.FLOAT) {
+        if (wt.rank() != 2 || !Layouts.isRowMajor(wt) || wt.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("packRows needs a row-major FLOAT [n, k] array, got " + Arrays.toString(wt.shape()));
         }
         int n = (int) wt.size(0), k = (int) wt.size(1);
         long size = packedRowsSize(n, k);
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("matrix too large to pack: " + n + " x " + k);
         PackedRows p = new PackedRows(n, k, new float[(int) size]);
-        FloatBuffer buf = floats(wt);
+        FloatBuffer buf = Layouts.floats(wt);
         long off = wt.offset();
         Parallel.forEach((n + NB - 1) / NB, (t, worker) -> {
             int rows = Math.min(NB, n - t * NB);
@@ -499,98 +499,15 @@ public final class Gemm {
                     + " do not multiply");
         }
         if (bias != null && bias.length() != n) throw new IllegalArgumentException("bias has " + bias.length() + " entries, not " + n);
-        if (out.rank() != 2 || out.size(0) != m || out.size(1) != n || !isRowMajor(out)) {
+        if (out.rank() != 2 || out.size(0) != m || out.size(1) != n || !Layouts.isRowMajor(out)) {
             throw new IllegalArgumentException("out must be a row-major [" + m + ", " + n + "] array, got "
                     + Arrays.toString(out.shape()));
         }
-        for (INDArray arr : new INDArray[] {x, w, bias, out}) {
+        for (INDArray arr : new INDArray[] {x, bias, out}) {
             if (arr != null && arr.dataType() != DataType.FLOAT) throw new IllegalArgumentException("expected FLOAT arrays");
         }
+        if (!StoredFloats.readable(w)) throw new IllegalArgumentException("weights must be FLOAT or BFLOAT16, got " + w.dataType());
     }
 
-    /** Whether a is a 2-D array whose rows lie one after another in memory. */
-    public static boolean isRowMajor(INDArray a) {
-        if (a.rank() != 2) return false;
-        return a.stride(1) == 1 && (a.stride(0) == a.size(1) || a.size(0) == 1);
-    }
 
-    /** The array's elements in row-major order, in a new heap array. */
-    static float[] toHeap(INDArray x) {
-        return toHeap(x, new float[(int) x.length()]);
-    }
-
-    /**
-     * The array's elements in row-major order, in the calling thread's scratch block {@code slot}
-     * (one of {@link Scratch#IN_A} …), which may be longer than the array.
-     */
-    static float[] toHeap(INDArray x, int slot) {
-        return toHeap(x, Scratch.of(0).floats(slot, (int) x.length()));
-    }
-
-    private static float[] toHeap(INDArray x, float[] out) {
-        long len = x.length();
-        if (isContiguousRowMajor(x)) {
-            floats(x).get((int) x.offset(), out, 0, (int) len);
-        } else {
-            floats(x.dup('c')).get(0, out, 0, (int) len);
-        }
-        return out;
-    }
-
-    /** Elements 0..length-1 lie one after another from the array's offset (row-major, no gaps; size-1 axes ignored). */
-    public static boolean isContiguousRowMajor(INDArray x) {
-        long expected = 1;
-        for (int d = x.rank() - 1; d >= 0; d--) {
-            if (x.size(d) != 1 && x.stride(d) != expected) return false;
-            expected *= x.size(d);
-        }
-        return true;
-    }
-
-    static FloatBuffer floats(INDArray a) {
-        return a.data().asNioFloat();
-    }
-
-    /** Per-thread heap blocks, grown on demand and kept between calls. */
-    static final class Scratch {
-        private static final ThreadLocal<Scratch> MINE = ThreadLocal.withInitial(Scratch::new);
-        private float[] staging = new float[0];
-        private float[] packed = new float[0];
-        private float[] bias = new float[0];
-
-        static Scratch of(int worker) {
-            return MINE.get();
-        }
-
-        float[] staging(int n) {
-            if (staging.length < n) staging = new float[n];
-            return staging;
-        }
-
-        float[] packed(int n) {
-            if (packed.length < n) packed = new float[n];
-            return packed;
-        }
-
-        float[] bias(int n) {
-            if (bias.length < n) bias = new float[n];
-            return bias;
-        }
-
-        /** Slots for a kernel's whole inputs and outputs on the calling thread; 0..7 are for the per-piece work. */
-        static final int IN_A = 8, IN_B = 9, OUT = 10, AUX = 11;
-        private final float[][] slots = new float[12][0];
-        private short[] shorts = new short[0];
-
-        /** Numbered general-purpose blocks for other kernels. */
-        float[] floats(int slot, int n) {
-            if (slots[slot].length < n) slots[slot] = new float[n];
-            return slots[slot];
-        }
-
-        short[] shorts(int n) {
-            if (shorts.length < n) shorts = new short[n];
-            return shorts;
-        }
-    }
 }

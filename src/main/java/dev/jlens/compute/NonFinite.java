@@ -29,9 +29,10 @@ public record NonFinite(long nan, long infinite) {
 
     /** Counts over every element of {@code a} (any layout; a view that is not one contiguous run is copied first). */
     public static NonFinite count(INDArray a) {
+        if (a.dataType() == DataType.BFLOAT16 && Layouts.isContiguousRowMajor(a)) return countBf16(a);
         if (a.dataType() != DataType.FLOAT) a = a.castTo(DataType.FLOAT);
         if (a.length() == 0) return new NonFinite(0, 0);
-        if (!Gemm.isContiguousRowMajor(a)) a = a.dup('c');
+        if (!Layouts.isContiguousRowMajor(a)) a = a.dup('c');
         if ((a.data().length() - a.offset()) * 4 > Integer.MAX_VALUE) {
             // Beyond what one vector-addressable buffer covers: ND4J's own counting ops.
             return new NonFinite(Nd4j.getExecutioner().exec(new MatchCondition(a, Conditions.isNan())).getLong(0),
@@ -54,6 +55,30 @@ public record NonFinite(long nan, long infinite) {
             if (tail < to) nans += OffHeap.load(memory, 4L * tail, rest).test(VectorOperators.IS_NAN).and(rest).trueCount();
             nan.addAndGet(nans);
             inf.addAndGet(bad - nans);
+        });
+        return new NonFinite(nan.get(), inf.get());
+    }
+
+    /**
+     * A bfloat16 array counted on its bits, without a float32 copy (a 1B-parameter model's embedding
+     * would take another gigabyte): exponent all ones is ±∞ (mantissa 0) or NaN.
+     */
+    private static NonFinite countBf16(INDArray a) {
+        java.nio.ShortBuffer bits = a.data().asNio().order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+        long start = a.offset(), n = a.length();
+        AtomicLong nan = new AtomicLong(), inf = new AtomicLong();
+        Parallel.forEach((int) ((n + GRAIN - 1) / GRAIN), (t, worker) -> {
+            int from = (int) (start + (long) t * GRAIN), len = (int) Math.min(GRAIN, n - (long) t * GRAIN);
+            short[] chunk = new short[len];
+            bits.get(from, chunk, 0, len);
+            long nans = 0, infs = 0;
+            for (short b : chunk) {
+                if ((b & 0x7F80) == 0x7F80) {
+                    if ((b & 0x007F) != 0) nans++; else infs++;
+                }
+            }
+            nan.addAndGet(nans);
+            inf.addAndGet(infs);
         });
         return new NonFinite(nan.get(), inf.get());
     }

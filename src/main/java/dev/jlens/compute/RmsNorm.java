@@ -20,10 +20,10 @@ public final class RmsNorm {
     public static void apply(INDArray x, INDArray weight, boolean plusOne, double eps, INDArray scaleOut, INDArray out) {
         int d = (int) weight.length();
         long n = x.length() / d;
-        if (!Gemm.isContiguousRowMajor(x) || !Gemm.isContiguousRowMajor(out)) throw new IllegalArgumentException("RMSNorm needs contiguous arrays");
+        if (!Layouts.isContiguousRowMajor(x) || !Layouts.isContiguousRowMajor(out)) throw new IllegalArgumentException("RMSNorm needs contiguous arrays");
         float[] w = weight.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
         if (plusOne) for (int j = 0; j < d; j++) w[j] += 1f;
-        FloatBuffer in = Gemm.floats(x), y = Gemm.floats(out), s = Gemm.floats(scaleOut);
+        FloatBuffer in = Layouts.floats(x), y = Layouts.floats(out), s = Layouts.floats(scaleOut);
         long xOff = x.offset(), yOff = out.offset(), sOff = scaleOut.offset();
         int rowsPerTask = Math.max(1, (1 << 15) / d);
         int tasks = (int) ((n + rowsPerTask - 1) / rowsPerTask);

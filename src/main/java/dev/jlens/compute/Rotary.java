@@ -56,7 +56,7 @@ public record Rotary(int dHead, int rotaryDim, double[] invFreq) {
      * of the array is absolute position {@code start + p}.
      */
     public void apply(INDArray x, int start) {
-        if (x.rank() != 4 || x.size(3) != dHead || !Gemm.isContiguousRowMajor(x)) {
+        if (x.rank() != 4 || x.size(3) != dHead || !Layouts.isContiguousRowMajor(x)) {
             throw new IllegalArgumentException("rotary needs a contiguous [batch, pos, heads, " + dHead + "] array, got "
                     + java.util.Arrays.toString(x.shape()));
         }
@@ -69,7 +69,7 @@ public record Rotary(int dHead, int rotaryDim, double[] invFreq) {
                 sin[p * half + i] = (float) Math.sin(angle);
             }
         }
-        FloatBuffer buf = Gemm.floats(x);
+        FloatBuffer buf = Layouts.floats(x);
         int base = (int) x.offset();
         float[] row = new float[dHead];
         for (int b = 0; b < batch; b++) {

@@ -27,9 +27,9 @@ public final class Rows {
     public static void layerNorm(INDArray x, INDArray weight, INDArray bias, double eps, INDArray scaleOut, INDArray out) {
         int d = (int) weight.length();
         int n = (int) (x.length() / d);
-        float[] a = Gemm.toHeap(x, Gemm.Scratch.IN_A), w = Gemm.toHeap(weight), b = Gemm.toHeap(bias);
+        float[] a = Scratch.toHeap(x, Scratch.IN_A), w = Scratch.toHeap(weight), b = Scratch.toHeap(bias);
         float[] scales = new float[n];
-        float[] y = Gemm.Scratch.of(0).floats(Gemm.Scratch.OUT, n * d);
+        float[] y = Scratch.of(0).floats(Scratch.OUT, n * d);
         float e = (float) eps;
         int rowsPerTask = Math.max(1, GRAIN / d);
         Parallel.forEach((n + rowsPerTask - 1) / rowsPerTask, (t, worker) -> {
@@ -37,8 +37,8 @@ public final class Rows {
                 scales[r] = layerNormRow(a, r * d, d, w, b, e, y);
             }
         });
-        Gemm.floats(scaleOut).put((int) scaleOut.offset(), scales, 0, n);
-        Gemm.floats(out).put((int) out.offset(), y, 0, n * d);
+        Layouts.floats(scaleOut).put((int) scaleOut.offset(), scales, 0, n);
+        Layouts.floats(out).put((int) out.offset(), y, 0, n * d);
     }
 
     private static float layerNormRow(float[] a, int off, int d, float[] w, float[] b, float eps, float[] y) {
@@ -78,7 +78,7 @@ public final class Rows {
      */
     public static void geluNew(INDArray pre, INDArray out) {
         int len = (int) pre.length();
-        float[] a = Gemm.toHeap(pre, Gemm.Scratch.IN_A);
+        float[] a = Scratch.toHeap(pre, Scratch.IN_A);
         float[] y = a;                                                      // in place
         float c = (float) (2 * Math.sqrt(2 / Math.PI));
         int tasks = (len + GRAIN - 1) / GRAIN;
@@ -96,20 +96,20 @@ public final class Rows {
                 y[j] = x / (VectorMath.exp((x * x * 0.044715f * x + x) * -c) + 1f);
             }
         });
-        Gemm.floats(out).put((int) out.offset(), y, 0, len);
+        Layouts.floats(out).put((int) out.offset(), y, 0, len);
     }
 
     /** {@code out = x + y}, element by element, for arrays with the same row-major layout. */
     public static void add(INDArray x, INDArray y, INDArray out) {
         int len = (int) x.length();
         if (y.length() != len) throw new IllegalArgumentException("add: " + len + " vs " + y.length() + " elements");
-        float[] a = Gemm.toHeap(x, Gemm.Scratch.IN_A), b = Gemm.toHeap(y, Gemm.Scratch.IN_B);
+        float[] a = Scratch.toHeap(x, Scratch.IN_A), b = Scratch.toHeap(y, Scratch.IN_B);
         int tasks = (len + GRAIN - 1) / GRAIN;
         Parallel.forEach(tasks, (t, worker) -> {
             int from = t * GRAIN, to = Math.min(len, from + GRAIN), j = from;
             for (; j + L <= to; j += L) FloatVector.fromArray(S, a, j).add(FloatVector.fromArray(S, b, j)).intoArray(a, j);
             for (; j < to; j++) a[j] += b[j];
         });
-        Gemm.floats(out).put((int) out.offset(), a, 0, len);
+        Layouts.floats(out).put((int) out.offset(), a, 0, len);
     }
 }

@@ -136,12 +136,12 @@ final class HfFamilies {
         long q = (long) cfg.nHeads() * dh, kv = (long) cfg.nKvHeads() * dh;
         boolean gemma = family == Family.GEMMA2, qkvBias = cfg.arch().qkvBias(), bias = cfg.arch().outBias();
         sd.ignore(k -> k.endsWith("rotary_emb.inv_freq"));                      // a buffer, not a parameter
-        INDArray embed = sd.take("model.embed_tokens.weight", vocab, d);
+        INDArray embed = sd.takeMatrix("model.embed_tokens.weight", vocab, d);
         List<LayerWeights> blocks = new ArrayList<>();
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "model.layers." + l + ".";
-            INDArray qkvW = Nd4j.concat(0, sd.take(p + "self_attn.q_proj.weight", q, d), sd.take(p + "self_attn.k_proj.weight", kv, d),
-                    sd.take(p + "self_attn.v_proj.weight", kv, d)).transpose().dup('c');          // [d_model, (h + 2·kv)·d_head]
+            INDArray qkvW = inOut(joinedRows(sd.takeMatrixCopy(p + "self_attn.q_proj.weight", q, d),
+                    sd.takeMatrixCopy(p + "self_attn.k_proj.weight", kv, d), sd.takeMatrixCopy(p + "self_attn.v_proj.weight", kv, d))); // [d_model, (h + 2·kv)·d_head]
             INDArray qkvB = qkvBias
                     ? Nd4j.concat(0, sd.take(p + "self_attn.q_proj.bias", q), sd.take(p + "self_attn.k_proj.bias", kv),
                             sd.take(p + "self_attn.v_proj.bias", kv))
@@ -166,7 +166,7 @@ final class HfFamilies {
         boolean tied = config.path("tie_word_embeddings").asBoolean(gemma);
         INDArray unembed;
         if (!tied || sd.has("lm_head.weight")) {
-            unembed = sd.take("lm_head.weight", vocab, d).transpose();           // [d_vocab, d_model] → [d_model, d_vocab] view
+            unembed = sd.takeMatrix("lm_head.weight", vocab, d).transpose();     // [d_vocab, d_model] → [d_model, d_vocab] view
         } else {
             unembed = embed.transpose();
         }
@@ -181,31 +181,49 @@ final class HfFamilies {
     private static Weights neoxWeights(ModelConfig cfg, StateDict sd) {
         int d = cfg.dModel(), dMlp = cfg.dMlp(), vocab = cfg.dVocab(), h = cfg.nHeads(), dh = cfg.dHead();
         sd.ignore(k -> k.endsWith(".attention.bias") || k.endsWith(".attention.masked_bias") || k.endsWith("rotary_emb.inv_freq"));
-        INDArray embed = sd.take("gpt_neox.embed_in.weight", vocab, d);
+        INDArray embed = sd.takeMatrix("gpt_neox.embed_in.weight", vocab, d);
         List<LayerWeights> blocks = new ArrayList<>();
         for (int l = 0; l < cfg.nLayers(); l++) {
             String p = "gpt_neox.layers." + l + ".";
-            INDArray fused = sd.take(p + "attention.query_key_value.weight", 3L * h * dh, d);     // [(head, 3, d_head), d_model]
+            INDArray fused = sd.takeMatrixCopy(p + "attention.query_key_value.weight", 3L * h * dh, d); // [(head, 3, d_head), d_model]
             INDArray byKind = fused.reshape(h, 3, dh, d).permute(1, 0, 2, 3).dup('c').reshape(3L * h * dh, d); // [(3, head, d_head), d_model]
+            fused.close();
             INDArray fusedB = sd.take(p + "attention.query_key_value.bias", 3L * h * dh);
             INDArray byKindB = fusedB.reshape(h, 3, dh).permute(1, 0, 2).dup('c').reshape(3L * h * dh);
             blocks.add(new LayerWeights(
                     sd.take(p + "input_layernorm.weight", d), sd.take(p + "input_layernorm.bias", d),
-                    byKind.transpose().dup('c'), byKindB,
+                    inOut(byKind), byKindB,
                     linear(sd, p + "attention.dense.weight", d, (long) h * dh), sd.take(p + "attention.dense.bias", d),
                     sd.take(p + "post_attention_layernorm.weight", d), sd.take(p + "post_attention_layernorm.bias", d),
                     linear(sd, p + "mlp.dense_h_to_4h.weight", dMlp, d), sd.take(p + "mlp.dense_h_to_4h.bias", dMlp),
                     linear(sd, p + "mlp.dense_4h_to_h.weight", d, dMlp), sd.take(p + "mlp.dense_4h_to_h.bias", d)));
         }
         INDArray lnW = sd.take("gpt_neox.final_layer_norm.weight", d), lnB = sd.take("gpt_neox.final_layer_norm.bias", d);
-        INDArray unembed = sd.take("embed_out.weight", vocab, d).transpose();   // [d_model, d_vocab] view
+        INDArray unembed = sd.takeMatrix("embed_out.weight", vocab, d).transpose(); // [d_model, d_vocab] view
         sd.requireAllUsed();
         return new Weights(embed, null, blocks, lnW, lnB, unembed, null);
     }
 
-    /** An {@code nn.Linear} weight {@code [out, in]} as the {@code [in, out]} matrix the forward pass multiplies by. */
+    /**
+     * An {@code nn.Linear} weight {@code [out, in]} as the {@code [in, out]} matrix the forward pass multiplies by,
+     * in the file's dtype (bfloat16 stays bfloat16).
+     */
     private static INDArray linear(StateDict sd, String name, long out, long in) {
-        return sd.take(name, out, in).transpose().dup('c');
+        return inOut(sd.takeMatrixCopy(name, out, in));
+    }
+
+    /** Fresh arrays (freed here) one below the other. */
+    private static INDArray joinedRows(INDArray... parts) {
+        INDArray joined = Nd4j.concat(0, parts);
+        for (INDArray part : parts) part.close();
+        return joined;
+    }
+
+    /** {@code [out, in]} rows (a fresh array, freed here) as a row-major {@code [in, out]} matrix. */
+    private static INDArray inOut(INDArray outIn) {
+        INDArray inOut = outIn.transpose().dup('c');
+        outIn.close();
+        return inOut;
     }
 
     private static INDArray zeros(long n) {

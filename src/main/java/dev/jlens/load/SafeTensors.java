@@ -147,6 +147,88 @@ public final class SafeTensors implements AutoCloseable {
         return read(info(name), true);
     }
 
+    /**
+     * Like {@link #get}, but a BF16 tensor stays bfloat16 (a {@code BFLOAT16} array over the file's pages,
+     * read-only like F32's): what the loaders use for weight matrices, so that a bfloat16 checkpoint takes
+     * its own size in memory, not twice it.
+     */
+    public INDArray getStored(String name) {
+        return readStored(info(name), false);
+    }
+
+    /** {@link #getStored}, as a fresh array in ND4J's own memory. */
+    public INDArray copyStored(String name) {
+        return readStored(info(name), true);
+    }
+
+    /**
+     * NaN and ±∞ in a tensor, counted on reads of the file in chunks rather than through a mapping: counting
+     * through the mapping would leave every page of the file resident for as long as the model lives, beside
+     * the packed copies the forward pass actually reads.
+     */
+    public dev.jlens.compute.NonFinite countNonFinite(String name) {
+        TensorInfo t = info(name);
+        DType dtype = DType.parse(t.dtype()).orElseThrow();
+        long position = header.dataStart() + t.begin();
+        if ((dtype != DType.F32 && dtype != DType.BF16) || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            return dev.jlens.compute.NonFinite.count(read(t, true));
+        }
+        DataType type = dtype == DType.F32 ? DataType.FLOAT : DataType.BFLOAT16;
+        int size = dtype == DType.F32 ? 4 : 2;
+        long chunk = (16L << 20) / size, n = t.numel(), nan = 0, inf = 0;
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            FileChannel ch = channel();
+            checkStillThere(ch, t, position);
+            INDArray buffer = Nd4j.createUninitialized(type, Math.min(chunk, Math.max(1, n)));
+            try {
+                for (long from = 0; from < n; from += chunk) {
+                    long len = Math.min(chunk, n - from);
+                    java.nio.ByteBuffer into = buffer.data().asNio();
+                    into.clear();
+                    into.limit((int) (len * size));
+                    while (into.hasRemaining()) {
+                        if (ch.read(into, position + from * size + into.position()) < 0) {
+                            throw new java.io.EOFException("the file ends inside tensor '" + t.name() + "'");
+                        }
+                    }
+                    INDArray part = len == buffer.length() ? buffer : buffer.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, len));
+                    dev.jlens.compute.NonFinite c = dev.jlens.compute.NonFinite.count(part);
+                    nan += c.nan();
+                    inf += c.infinite();
+                }
+            } finally {
+                buffer.close();
+            }
+            return new dev.jlens.compute.NonFinite(nan, inf);
+        } catch (ClosedChannelException e) {
+            throw closedError(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot read tensor '" + t.name() + "' (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private INDArray readStored(TensorInfo t, boolean writable) {
+        long position = header.dataStart() + t.begin();
+        boolean bf16 = DType.parse(t.dtype()).orElseThrow() == DType.BF16;
+        if (!bf16 || t.numel() == 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN || position % 2 != 0
+                || t.byteLength() > Integer.MAX_VALUE) {
+            return read(t, writable);
+        }
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            FileChannel ch = channel();
+            checkStillThere(ch, t, position);
+            if (writable) return readInto(ch, position, t, DataType.BFLOAT16);
+            synchronized (this) {
+                if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
+            }
+            return map(ch, position, t, DataType.BFLOAT16);
+        } catch (ClosedChannelException e) {
+            throw closedError(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot read tensor '" + t.name() + "' (" + e.getMessage() + ")", e);
+        }
+    }
+
     /** The {@code __metadata__} strings, in file order; empty when the file has none. */
     public Map<String, String> metadata() {
         return header.metadata();
@@ -275,15 +357,12 @@ public final class SafeTensors implements AutoCloseable {
             if (t.numel() == 0) return Nd4j.create(DataType.FLOAT, t.shape());
             checkStillThere(ch, t, position);
             if (zeroCopyable(dtype, position, t.byteLength())) {
-                if (writable) {
-                    // A native copy of the mapped pages, many times faster than decoding element by element.
-                    INDArray pages = mapFloats(ch, position, t);
-                    return pages.dup('c');
-                }
+                // Read straight into ND4J's memory: a mapping would leave the file's pages resident beside the copy.
+                if (writable) return readInto(ch, position, t, DataType.FLOAT);
                 synchronized (this) {
                     if (mapped == null) mapped = MappedFile.of(path, header.dataStart());
                 }
-                return mapFloats(ch, position, t);
+                return map(ch, position, t, DataType.FLOAT);
             }
             return TensorDecoder.decode(ch, position, dtype, t.shape(), t.numel(), TensorDecoder.DEFAULT_WINDOW_BYTES);
         } catch (ClosedChannelException e) {
@@ -303,13 +382,30 @@ public final class SafeTensors implements AutoCloseable {
                 && position % 4 == 0 && bytes <= Integer.MAX_VALUE;
     }
 
-    private INDArray mapFloats(FileChannel ch, long position, TensorInfo t) throws IOException {
+    /** The tensor's bytes read into a fresh array of {@code type} (FLOAT for F32, BFLOAT16 for BF16), without mapping them. */
+    private static INDArray readInto(FileChannel ch, long position, TensorInfo t, DataType type) throws IOException {
+        INDArray out = Nd4j.createUninitialized(type, t.shape());
+        java.nio.ByteBuffer into = out.data().asNio();
+        into.clear();
+        into.limit((int) t.byteLength());
+        while (into.hasRemaining()) {
+            int n = ch.read(into, position + into.position());
+            if (n < 0) throw new java.io.EOFException("the file ends inside tensor '" + t.name() + "'");
+        }
+        return out;
+    }
+
+    /** The tensor's bytes mapped as an array of {@code type} (FLOAT for F32, BFLOAT16 for BF16). */
+    private INDArray map(FileChannel ch, long position, TensorInfo t, DataType type) throws IOException {
         MappedByteBuffer bytes = mapCopyOnWrite(ch, position, t.byteLength());
-        // What keeps the mapping alive: array -> DataBuffer -> FloatPointer -> its JavaCPP deallocator,
-        // which holds the FloatBuffer -> which holds this mapping. Views share the DataBuffer. So the JDK
+        // What keeps the mapping alive: array -> DataBuffer -> Pointer -> its JavaCPP deallocator,
+        // which holds the Float/ShortBuffer -> which holds this mapping. Views share the DataBuffer. So the JDK
         // unmaps only after every array over it is unreachable (SafeTensorsTest checks both directions).
-        FloatPointer floats = new FloatPointer(bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
-        DataBuffer buffer = Nd4j.createBuffer(floats, t.numel(), DataType.FLOAT);
+        bytes.order(ByteOrder.LITTLE_ENDIAN);
+        org.bytedeco.javacpp.Pointer pointer = type == DataType.BFLOAT16
+                ? new org.bytedeco.javacpp.ShortPointer(bytes.asShortBuffer())
+                : new FloatPointer(bytes.asFloatBuffer());
+        DataBuffer buffer = Nd4j.createBuffer(pointer, t.numel(), type);
         return Nd4j.create(buffer, t.shape(), SafeTensorsWriter.cStrides(t.shape()), 0, 'c');
     }
 

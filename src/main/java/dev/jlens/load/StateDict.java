@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A checkpoint's tensors by their names in the file (safetensors or torch.save, see
@@ -23,6 +24,8 @@ final class StateDict {
     private final String family;
     private final Set<String> unused;
     private final List<String> nonFinite = new ArrayList<>();
+    /** Which tensor each array handed out was read from, by its buffer (views share it). */
+    private final java.util.Map<org.nd4j.linalg.api.buffer.DataBuffer, String> handedOut = new java.util.IdentityHashMap<>();
 
     /**
      * @param prefix a prefix every key may carry ({@code transformer.} in some GPT-2 exports), "" for none
@@ -49,6 +52,21 @@ final class StateDict {
         return takeKey(require(name), shape);
     }
 
+    /** Like {@link #take}, a weight matrix in the file's dtype when that is bfloat16 ({@link TensorSource#getStored}). */
+    INDArray takeMatrix(String name, long... shape) {
+        return takeKey(require(name), Read.STORED, shape);
+    }
+
+    /**
+     * Like {@link #takeMatrix}, a fresh copy read without mapping the file: for a matrix the loader
+     * rearranges (transposes, joins) and then drops, whose mapped pages would otherwise stay resident.
+     */
+    INDArray takeMatrixCopy(String name, long... shape) {
+        return takeKey(require(name), Read.STORED_COPY, shape);
+    }
+
+    private enum Read { FLOAT32, STORED, STORED_COPY }
+
     /** Whether the file has {@code key} exactly as written, outside the prefix ({@code lm_head.weight} in GPT-2 exports). */
     boolean hasKey(String key) {
         return file.names().contains(key);
@@ -56,6 +74,10 @@ final class StateDict {
 
     /** The tensor stored under exactly {@code key}, which must have exactly {@code shape}. */
     INDArray takeKey(String key, long... shape) {
+        return takeKey(key, Read.FLOAT32, shape);
+    }
+
+    private INDArray takeKey(String key, Read read, long... shape) {
         long[] actual = file.shape(key);
         if (!Arrays.equals(actual, shape)) {
             throw new CorruptModelFileException(file.path(), key, "has shape " + Arrays.toString(actual)
@@ -64,8 +86,13 @@ final class StateDict {
                     + " saved with these weights");
         }
         unused.remove(key);
-        INDArray t = file.get(key);
+        INDArray t = switch (read) {
+            case FLOAT32 -> file.get(key);
+            case STORED -> file.getStored(key);
+            case STORED_COPY -> file.copyStored(key);
+        };
         checkFinite(key, t);
+        handedOut.put(t.data(), key);
         return t;
     }
 
@@ -75,16 +102,37 @@ final class StateDict {
      * weights can be looked at).
      */
     private void checkFinite(String key, INDArray t) {
-        NonFinite bad = NonFinite.count(t);
+        NonFinite bad = file.countNonFinite(key, t);
         if (bad.total() == 0) return;
         nonFinite.add(key + ": " + bad.describe());
         System.err.printf("jlens: warning: %s: tensor '%s' holds %s among its %,d values; runs that read it give NaN"
                 + " (a diverged training run or a broken export? re-export the weights)%n", file.path(), key, bad.describe(), t.length());
     }
 
-    /** The files the model's arrays are mapped from and the tensors that held NaN or ±Inf. */
+    /** The files the model's arrays are mapped from, the tensors that held NaN or ±Inf, and how to read a mapped one again. */
     WeightFiles weightFiles() {
-        return new WeightFiles(file.mappedFiles(), nonFinite);
+        List<MappedFile> mapped = file.mappedFiles();
+        return new WeightFiles(mapped, nonFinite, mapped.isEmpty() ? WeightFiles.Rereads.NONE : this::readUnmapped);
+    }
+
+    /**
+     * A fresh copy, read without the mapping, of an array this state dict handed out (or a view of one), laid out
+     * as it is; null for any other array. The model packs its matrices from these, so that the mapped pages
+     * stay unread and out of memory.
+     */
+    private INDArray readUnmapped(INDArray a) {
+        String key = handedOut.get(a.data());
+        if (key == null || file.shape(key).length == 0) return null;
+        INDArray whole = file.copyStored(key);
+        if (a.dataType() != whole.dataType()) {
+            whole.close();
+            return null;
+        }
+        INDArray same = Nd4j.create(whole.data(), a.shape(), a.stride(), a.offset(), a.ordering());
+        if (same.length() == whole.length() && java.util.Arrays.equals(same.stride(), whole.stride())) return whole;
+        INDArray copy = same.dup(a.ordering());
+        whole.close();
+        return copy;
     }
 
     /** Marks buffers that carry no parameters (causal masks) as read. */

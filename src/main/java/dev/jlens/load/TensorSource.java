@@ -29,6 +29,30 @@ interface TensorSource extends AutoCloseable {
     /** A tensor that {@link #names} lists, as float32 in c order. */
     INDArray get(String name);
 
+    /**
+     * Like {@link #get}, but a bfloat16 tensor stays bfloat16 where the format allows it (safetensors):
+     * for weight matrices, which the kernels widen as they read them.
+     */
+    default INDArray getStored(String name) {
+        return get(name);
+    }
+
+    /**
+     * NaN and ±∞ in a tensor that {@link #get} or {@link #getStored} handed out as {@code handedOut}: counted on
+     * it, or, for a memory-mapped one, on reads of the file that leave its pages alone.
+     */
+    default dev.jlens.compute.NonFinite countNonFinite(String name, INDArray handedOut) {
+        return dev.jlens.compute.NonFinite.count(handedOut);
+    }
+
+    /**
+     * {@link #getStored} as a fresh array the caller owns (and may close), read without mapping the file
+     * where the format allows: for a tensor the loader rearranges and drops.
+     */
+    default INDArray copyStored(String name) {
+        return getStored(name).dup('c');
+    }
+
     @Override
     void close();
 
@@ -101,6 +125,21 @@ interface TensorSource extends AutoCloseable {
             }
 
             @Override
+            public INDArray getStored(String name) {
+                return sources.get(shardOf.get(name)).getStored(name);
+            }
+
+            @Override
+            public INDArray copyStored(String name) {
+                return sources.get(shardOf.get(name)).copyStored(name);
+            }
+
+            @Override
+            public dev.jlens.compute.NonFinite countNonFinite(String name, INDArray handedOut) {
+                return sources.get(shardOf.get(name)).countNonFinite(name, handedOut);
+            }
+
+            @Override
             public java.util.List<MappedFile> mappedFiles() {
                 return sources.values().stream().flatMap(s -> s.mapped().stream()).toList();
             }
@@ -159,6 +198,21 @@ interface TensorSource extends AutoCloseable {
             @Override
             public INDArray get(String name) {
                 return copy ? file.copy(name) : file.get(name);
+            }
+
+            @Override
+            public INDArray getStored(String name) {
+                return copy ? file.copyStored(name) : file.getStored(name);
+            }
+
+            @Override
+            public INDArray copyStored(String name) {
+                return file.copyStored(name);
+            }
+
+            @Override
+            public dev.jlens.compute.NonFinite countNonFinite(String name, INDArray handedOut) {
+                return copy ? dev.jlens.compute.NonFinite.count(handedOut) : file.countNonFinite(name);
             }
 
             @Override

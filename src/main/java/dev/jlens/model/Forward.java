@@ -7,6 +7,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.compute.Attention;
 import dev.jlens.compute.Gemm;
+import dev.jlens.compute.Layouts;
 import dev.jlens.compute.RmsNorm;
 import dev.jlens.compute.Rotary;
 import dev.jlens.compute.Rows;
@@ -162,6 +163,11 @@ final class Forward {
         for (int b = 0; b < batch; b++) for (int t = 0; t < pos; t++) flat[b * pos + t] = (int) tokens[b][t];
         // One native gather: getRows makes a view per row, which at batch·pos = 32K rows took longer than the blocks.
         INDArray rows = Nd4j.pullRows(w.W_E(), 1, flat);                          // [batch·pos, d_model]
+        if (rows.dataType() != DataType.FLOAT) {                                   // a bfloat16 checkpoint: widen the rows read
+            INDArray stored = rows;
+            rows = stored.castTo(DataType.FLOAT);
+            stored.close();
+        }
         if (arch.embeddingScale() != 1) rows.muli((float) arch.embeddingScale());   // Gemma: × √d_model, in float32
         return shaped(rows, batch, pos, cfg.dModel());                             // [batch, pos, d_model]
     }
@@ -243,7 +249,7 @@ final class Forward {
         long[] shape = x.shape();
         long[] scaleShape = shape.clone();
         scaleShape[shape.length - 1] = 1;
-        INDArray in = Gemm.isContiguousRowMajor(x) ? x : x.dup('c');
+        INDArray in = Layouts.isContiguousRowMajor(x) ? x : x.dup('c');
         INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, scaleShape);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
         RmsNorm.apply(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
@@ -366,7 +372,7 @@ final class Forward {
         int heads = cfg.nHeads(), dHead = cfg.dHead(), n = batch * pos;
         if (!ctx.wants(h.result())) return linear(z.reshape(n, heads * dHead), lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB());
         INDArray zByHead = shaped(z.permute(2, 0, 1, 3).dup('c'), heads, n, dHead);   // [head, batch·pos, d_head]
-        INDArray perHead = Nd4j.matmul(zByHead, lw.oW().reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
+        INDArray perHead = Nd4j.matmul(zByHead, asFloat(lw.oW()).reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
         zByHead.close();
         INDArray result = ctx.at(h.result(), l,
                 perHead.reshape(heads, batch, pos, cfg.dModel()).permute(1, 2, 0, 3)); // [batch, pos, head, d_model]
@@ -441,7 +447,7 @@ final class Forward {
         INDArray attnOut;
         if (ctx.wants(h.result())) {
             INDArray zByHead = shaped(z.permute(2, 0, 1, 3).dup('c'), heads, n, dHead); // [head, batch·pos, d_head]
-            INDArray perHead = Nd4j.matmul(zByHead, lw.oW().reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
+            INDArray perHead = Nd4j.matmul(zByHead, asFloat(lw.oW()).reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
             zByHead.close();
             INDArray result = ctx.at(h.result(), l,
                     perHead.reshape(heads, batch, pos, cfg.dModel()).permute(1, 2, 0, 3)); // [batch, pos, head, d_model]
@@ -548,6 +554,11 @@ final class Forward {
         return W_U.rank() == 2 && W_U.stride(0) == 1 && W_U.stride(1) == W_U.size(0);
     }
 
+    /** A weight as float32: itself, or a widened copy of a bfloat16 one (for the rare steps ND4J computes). */
+    static INDArray asFloat(INDArray weight) {
+        return weight.dataType() == DataType.FLOAT ? weight : weight.castTo(DataType.FLOAT);
+    }
+
     /** {@code a + b} into a fresh array of their shape. */
     static INDArray add(INDArray a, INDArray b) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, a.shape());
@@ -577,18 +588,24 @@ final class Forward {
     }
 
     /**
-     * {@code x · weight + bias} into a fresh {@code [rows, out]} array, with {@link Gemm}, from the
-     * packed copy when there is one, else reading the weights in place (see {@link #ND4J_GEMM_ROWS}).
+     * {@code x · weight + bias} into a fresh {@code [rows, out]} array, with {@link Gemm}: from the
+     * packed copy when there is one, else reading the weights in place, float32 or bfloat16, row-major
+     * {@code [in, out]} or stored transposed ({@code [out, in]}, a Hugging Face {@code Linear}'s layout);
+     * float32 weights in another layout, and long activations when asked (see {@link #ND4J_GEMM_ROWS}), go to ND4J.
      */
     static INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), weight.size(1));
-        if (x.size(0) >= ND4J_GEMM_ROWS || !Gemm.isRowMajor(weight)) {
-            Nd4j.gemm(x, weight, out, false, false, 1.0, 0.0);
-            if (bias != null) out.addiRowVector(bias);
-        } else if (packedWeight != null) {
+        boolean bf16 = weight.dataType() == DataType.BFLOAT16;
+        if (packedWeight != null && x.size(0) < ND4J_GEMM_ROWS) {
             Gemm.linear(x, packedWeight, bias, out);
-        } else {
+        } else if (Layouts.isRowMajor(weight) && (bf16 || x.size(0) < ND4J_GEMM_ROWS)) {
             Gemm.linear(x, weight, bias, out);
+        } else if (storedTransposed(weight) && (bf16 || x.size(0) < ND4J_GEMM_ROWS)) {
+            Gemm.linearTransposed(x, weight.transpose(), bias, out);
+        } else {
+            INDArray w32 = bf16 ? weight.castTo(DataType.FLOAT) : weight;
+            Nd4j.gemm(x, w32, out, false, false, 1.0, 0.0);
+            if (bias != null) out.addiRowVector(bias);
         }
         return out;
     }

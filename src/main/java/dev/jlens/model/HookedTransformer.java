@@ -85,7 +85,8 @@ public final class HookedTransformer {
         this.cfg = cfg;
         this.weights = weights;
         this.tokenizer = tokenizer;
-        this.packed = owning ? new PackedWeights(cfg, weights, PackedWeights.defaultBudget()) : null;
+        this.packed = owning ? new PackedWeights(cfg, weights, PackedWeights.defaultBudget(), files.rereads()) : null;
+        if (packed != null) packed.packAll(cfg);   // now, while the loader's file is open: see PackedWeights.packAll
         this.forward = new Forward(cfg, weights, packed);
         this.hookNames = List.copyOf(Forward.hookNames(cfg));
         this.hookNameSet = new HashSet<>(hookNames);
@@ -133,6 +134,7 @@ public final class HookedTransformer {
     /** All parameters as the forward pass holds them (read them; change them through {@link #editWeights}). */
     public Weights weights() {
         files.check();
+        if (packed != null) packed.allExposed();
         return weights;
     }
 
@@ -525,6 +527,7 @@ public final class HookedTransformer {
 
     public INDArray W_E() {
         files.check();
+        if (packed != null) packed.unembedExposed();
         return weights.W_E();
     }
 
@@ -535,6 +538,7 @@ public final class HookedTransformer {
 
     public INDArray W_U() {
         files.check();
+        if (packed != null) packed.unembedExposed();
         return weights.W_U();
     }
 
@@ -546,6 +550,15 @@ public final class HookedTransformer {
     private LayerWeights layer(int l) {
         files.check();
         return weights.layers().get(HookNames.checkLayer(l, cfg.nLayers()));
+    }
+
+    /**
+     * Block {@code l}'s matrices are being handed out: from now on the packed copies are checked against them
+     * before each run (see {@link PackedWeights#exposed}).
+     */
+    private int handingOut(int l) {
+        if (packed != null) packed.exposed(HookNames.checkLayer(l, cfg.nLayers()));
+        return l;
     }
 
 
@@ -586,26 +599,26 @@ public final class HookedTransformer {
 
     /** {@code [n_kv_heads, d_model, d_head]}: the key weights as stored (TransformerLens {@code _W_K}). */
     public INDArray groupedW_K(int layer) {
-        return headView(layer, 1);
+        return headView(handingOut(layer), 1);
     }
 
     /** {@code [n_kv_heads, d_model, d_head]}: the value weights as stored (TransformerLens {@code _W_V}). */
     public INDArray groupedW_V(int layer) {
-        return headView(layer, 2);
+        return headView(handingOut(layer), 2);
     }
 
     /** {@code [n_heads, d_model, d_head]}. */
     public INDArray W_Q(int layer) {
-        return headView(layer, 0);
+        return headView(handingOut(layer), 0);
     }
 
     /** {@code [n_heads, d_model, d_head]}; with grouped-query attention each key head repeated for its query heads. */
     public INDArray W_K(int layer) {
-        return perQueryHead(headView(layer, 1));
+        return perQueryHead(headView(handingOut(layer), 1));
     }
 
     public INDArray W_V(int layer) {
-        return perQueryHead(headView(layer, 2));
+        return perQueryHead(headView(handingOut(layer), 2));
     }
 
     /** {@code [n_heads, d_head]}. */
@@ -623,7 +636,7 @@ public final class HookedTransformer {
 
     /** {@code [n_heads, d_head, d_model]}. */
     public INDArray W_O(int layer) {
-        return outputView(layer);
+        return outputView(handingOut(layer));
     }
 
     private INDArray outputView(int l) {
@@ -636,7 +649,7 @@ public final class HookedTransformer {
 
     /** {@code [d_model, d_mlp]}. */
     public INDArray W_in(int layer) {
-        INDArray w = mlpPart(layer(layer).inW(), layer);
+        INDArray w = mlpPart(layer(handingOut(layer)).inW(), layer);
         return w;
     }
 
@@ -646,7 +659,7 @@ public final class HookedTransformer {
 
     /** {@code [d_mlp, d_model]}. */
     public INDArray W_out(int layer) {
-        INDArray w = mlpPart(layer(layer).outW(), layer);
+        INDArray w = mlpPart(layer(handingOut(layer)).outW(), layer);
         return w;
     }
 
@@ -665,6 +678,7 @@ public final class HookedTransformer {
      */
     public Map<String, INDArray> params() {
         files.check();
+        if (packed != null) packed.allExposed();
         Map<String, INDArray> m = new LinkedHashMap<>(paramViews());
         m.put("unembed.b_U", b_U());                       // fresh zeros for models without one
         return m;
@@ -727,6 +741,7 @@ public final class HookedTransformer {
     /** One parameter by its TransformerLens name; an unknown name fails with the closest ones. */
     public INDArray param(String name) {
         files.check();
+        if (packed != null) packed.allExposed();
         Map<String, INDArray> all = paramViews();
         INDArray a = name.equals("unembed.b_U") ? b_U() : all.get(name);
         if (a == null) {

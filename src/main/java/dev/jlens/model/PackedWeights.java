@@ -2,6 +2,7 @@ package dev.jlens.model;
 
 import dev.jlens.cache.HookNames;
 import dev.jlens.compute.Gemm;
+import dev.jlens.compute.Layouts;
 import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,26 +40,37 @@ final class PackedWeights {
     private final List<LayerWeights> layers;
     private final Gemm.Packed[] packed;
     private final float[][] fingerprints;
+    /**
+     * Which source arrays have been handed out since they were packed: only those can have been changed
+     * around the door, so only those are fingerprinted before a run. Checking the others would read their
+     * memory-mapped pages (and, through the kernel's fault-around, whole matrices) into memory for nothing.
+     */
+    private final boolean[] exposed;
+    private boolean unembedExposed;
     /** {@code W_U} as the rows of the array it is the transpose of, or null when it is not stored so. */
     private final INDArray unembedRows;
     private Gemm.PackedRows unembed;
     private float[] unembedFingerprint;
     private boolean off, warned;
+    /** Where the first copies are read from (the file, not its mapping), during the load only. */
+    private WeightFiles.Rereads rereads;
 
     /**
      * @param budgetBytes the most heap the copies may take together; beyond it nothing is packed
      */
-    PackedWeights(ModelConfig cfg, Weights weights, long budgetBytes) {
+    PackedWeights(ModelConfig cfg, Weights weights, long budgetBytes, WeightFiles.Rereads rereads) {
+        this.rereads = rereads;
         this.layers = weights.layers();
         this.packed = new Gemm.Packed[layers.size() * Matrix.values().length];
         this.fingerprints = new float[packed.length][];
-        this.unembedRows = Forward.storedTransposed(weights.W_U()) ? weights.W_U().transpose() : null;
+        this.exposed = new boolean[packed.length];
+        this.unembedRows = Forward.storedTransposed(weights.W_U()) && packable(weights.W_U()) ? weights.W_U().transpose() : null;
         long bytes = 0;
         for (LayerWeights lw : layers) {
             for (Matrix m : Matrix.values()) {
                 if (!readPacked(cfg, m)) continue;
                 INDArray w = array(lw, m);
-                if (w != null) bytes += 4 * Gemm.packedSize(w.size(0), w.size(1));
+                if (w != null && packable(w)) bytes += 4 * Gemm.packedSize(w.size(0), w.size(1));
             }
         }
         if (unembedRows != null) bytes += 4 * Gemm.packedRowsSize(unembedRows.size(0), unembedRows.size(1));
@@ -77,6 +89,14 @@ final class PackedWeights {
     }
 
     /**
+     * Float32 matrices only: a bfloat16 checkpoint's matrices are kept in bfloat16, read in place
+     * and widened block by block ({@code StoredFloats}), because a float32 copy would double their memory.
+     */
+    private static boolean packable(INDArray w) {
+        return w.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT && (Layouts.isRowMajor(w) || Layouts.isRowMajor(w.transpose()));
+    }
+
+    /**
      * Half of what the Java heap may still grow to: the copies must not crowd out the session's own
      * objects. {@code -Djlens.packWeights=false} turns packing off, for a machine short of memory
      * (the copies double the resident size of the block matrices).
@@ -87,27 +107,68 @@ final class PackedWeights {
         return (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) / 2;
     }
 
+    /**
+     * Makes every copy now, from reads of the file where the loader offers them ({@link WeightFiles.Rereads}),
+     * and forgets the file: a memory-mapped matrix's pages are then never read by the forward pass, so the
+     * model holds each matrix once (the packed copy), not twice.
+     */
+    synchronized void packAll(ModelConfig cfg) {
+        try {
+            for (int l = 0; l < layers.size(); l++) {
+                for (Matrix m : Matrix.values()) if (readPacked(cfg, m)) get(l, m);
+            }
+            unembed();
+        } finally {
+            rereads = WeightFiles.Rereads.NONE;
+        }
+    }
+
     /** The packed copy of a matrix, made now if needed (or again if its array changed); null when packing is off. */
     synchronized Gemm.Packed get(int layer, Matrix m) {
         int i = index(layer, m);
         if (off) return null;
         INDArray w = array(layers.get(layer), m);
-        if (w == null || !Gemm.isRowMajor(w)) return null;
-        if (packed[i] != null && !Arrays.equals(fingerprints[i], fingerprint(w))) {
+        if (w == null || !packable(w)) return null;
+        if (packed[i] != null && exposed[i] && !Arrays.equals(fingerprints[i], fingerprint(w))) {
             changedOutsideTheDoor(HookNames.block(layer, m.tlName));
             packed[i] = null;
         }
         if (packed[i] == null) {
+            INDArray source = unmappedOr(w);
             try {
-                packed[i] = Gemm.pack(w);
-                fingerprints[i] = fingerprint(w);
+                packed[i] = Gemm.pack(source);
+                fingerprints[i] = fingerprint(source);
             } catch (OutOfMemoryError e) {
                 // The heap is smaller than the budget promised (other objects grew): compute from the arrays.
                 turnOff();
                 return null;
+            } finally {
+                if (source != w) source.close();
             }
         }
         return packed[i];
+    }
+
+    /** Block {@code layer}'s matrices were handed out (an accessor of the model gave a view of them). */
+    synchronized void exposed(int layer) {
+        for (Matrix m : Matrix.values()) exposed[index(layer, m)] = true;
+    }
+
+    /** The embedding or unembedding was handed out. */
+    synchronized void unembedExposed() {
+        unembedExposed = true;
+    }
+
+    /** Every array was handed out ({@code weights()}, {@code params()}). */
+    synchronized void allExposed() {
+        Arrays.fill(exposed, true);
+        unembedExposed = true;
+    }
+
+    /** {@code w}'s values read from the file without its mapping while the load offers that, else {@code w}. */
+    private INDArray unmappedOr(INDArray w) {
+        INDArray fresh = rereads.unmapped(w);
+        return fresh != null ? fresh : w;
     }
 
     /** Drops every copy: the weights were changed through {@link HookedTransformer#editWeights}. */
@@ -146,17 +207,20 @@ final class PackedWeights {
     /** The unembedding's rows on the heap, made now if needed (or again if changed); null as for {@link #get}. */
     synchronized Gemm.PackedRows unembed() {
         if (off || unembedRows == null) return null;
-        if (unembed != null && !Arrays.equals(unembedFingerprint, fingerprint(unembedRows))) {
+        if (unembed != null && unembedExposed && !Arrays.equals(unembedFingerprint, fingerprint(unembedRows))) {
             changedOutsideTheDoor("embed.W_E / unembed.W_U");
             unembed = null;
         }
         if (unembed == null) {
+            INDArray source = unmappedOr(unembedRows);
             try {
-                unembed = Gemm.packRows(unembedRows);
-                unembedFingerprint = fingerprint(unembedRows);
+                unembed = Gemm.packRows(source);
+                unembedFingerprint = fingerprint(source);
             } catch (OutOfMemoryError e) {
                 turnOff();
                 return null;
+            } finally {
+                if (source != unembedRows) source.close();
             }
         }
         return unembed;

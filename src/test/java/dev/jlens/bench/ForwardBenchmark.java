@@ -51,7 +51,7 @@ public final class ForwardBenchmark {
         }
         List<String> modelArgs = model == null ? List.of("--random") : List.of("--model", model);
         System.err.println(m);
-        warmUp(m);
+        warmUp(m, Arrays.stream(lengths).max().orElse(45));
         boolean peaks = !Boolean.getBoolean("noPeak");
         for (int len : lengths) {
             long[] ids = new Random(len).longs(len, 0, m.cfg().dVocab()).toArray();
@@ -83,11 +83,13 @@ public final class ForwardBenchmark {
      * 1,024 tokens reaches code paths (long attention rows, row blocks of a matrix product) that
      * 45 tokens never does. PyTorch's kernels are compiled ahead of time.
      */
-    private static void warmUp(HookedTransformer m) {
+    private static void warmUp(HookedTransformer m, int longest) {
         INDArray short45 = Nd4j.createFromArray(new long[][] {new Random(3).longs(45, 0, m.cfg().dVocab()).toArray()});
         INDArray long512 = Nd4j.createFromArray(new long[][] {new Random(4).longs(512, 0, m.cfg().dVocab()).toArray()});
         for (int i = 0; i < 40; i++) m.forward(short45).close();
-        for (int i = 0; i < 4; i++) {
+        // Long prompts only when a long prompt is measured: their activations would otherwise set the
+        // process's peak resident size that a 45-token-only run reports.
+        for (int i = 0; i < (longest > 128 ? 4 : 0); i++) {
             m.forward(long512).close();
             Run r = m.runWithCache(long512, CacheSpec.all());
             r.cache().close();
@@ -179,6 +181,10 @@ public final class ForwardBenchmark {
         System.out.printf(Locale.ROOT, "{\"impl\":\"jlens\",\"what\":\"%s\",\"tokens\":%d,\"median_ms\":%.1f,\"min_ms\":%.1f,"
                 + "\"runs\":%d,\"peak_rss_mb\":%.0f,\"page_faults_per_run\":%d}%n", what, tokens, ms[runs / 2], ms[0], runs,
                 rssKb("VmHWM") / 1e3, faults / runs);
+        // Where the resident memory is: anonymous (heaps, activations), file-backed (mapped weights, libraries).
+        System.err.printf(Locale.ROOT, "%s %d: rss %.0f MB = anon %.0f + file %.0f + shmem %.0f; java heap committed %.0f MB, used %.0f%n",
+                what, tokens, rssKb("VmRSS") / 1e3, rssKb("RssAnon") / 1e3, rssKb("RssFile") / 1e3, rssKb("RssShmem") / 1e3,
+                Runtime.getRuntime().totalMemory() / 1e6, (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1e6);
     }
 
     /** Linux: writing 5 to clear_refs resets VmHWM, the process's peak resident size. */
