@@ -10,7 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Causal self-attention of all heads in one pass: scores {@code q·kᵀ / scale} for keys up to the
- * query only, softmax, and {@code z = pattern · v}, one head of one batch row per piece of work.
+ * query only (soft-capped and limited to a sliding window where the model says so), softmax, and
+ * {@code z = pattern · v}, one head of one batch row per piece of work. With grouped-query attention
+ * each key/value head serves {@code heads / kvHeads} query heads.
  *
  * <p>The upper triangle (keys after the query) is never computed: its scores are -∞ and its
  * probabilities 0 by definition. A query block's score rows live in a small heap buffer from the
@@ -25,18 +27,43 @@ public final class Attention {
     private Attention() {}
 
     /**
-     * @param qkv        {@code [batch·pos, 3·heads·dHead]} row-major: all heads' queries, keys, values
-     * @param scale      the divisor of the scores ({@code attn_scale})
+     * What one attention layer computes besides its inputs.
+     *
+     * @param heads   query heads
+     * @param kvHeads key/value heads (a divisor of {@code heads}; equal to it without grouped-query attention)
+     * @param scale   the divisor of the scores ({@code attn_scale})
+     * @param softCap {@code cap·tanh(score/cap)} before the mask when positive (Gemma 2), else none
+     * @param window  keys {@code window} or more positions before the query are masked when positive (sliding window)
+     */
+    public record Shape(int batch, int pos, int heads, int kvHeads, int dHead, double scale, double softCap, int window) {
+        public Shape {
+            if (kvHeads <= 0 || heads % kvHeads != 0) throw new IllegalArgumentException(kvHeads + " key/value heads do not divide " + heads + " heads");
+        }
+
+        /** Columns of one row of the joined projection: all queries, then all keys, then all values. */
+        public int width() {
+            return (heads + 2 * kvHeads) * dHead;
+        }
+
+        /** The first key query {@code i} may see. */
+        int firstKey(int i) {
+            return window > 0 ? Math.max(0, i - window + 1) : 0;
+        }
+    }
+
+    /**
+     * @param qkv        {@code [batch·pos, (heads + 2·kvHeads)·dHead]} row-major: all queries, keys, values
      * @param scoresOut  {@code [batch, heads, pos, pos]} FLOAT to receive the masked scores, or null
      * @param patternOut {@code [batch, heads, pos, pos]} FLOAT or BFLOAT16 to receive the pattern, or null
      * @param z          {@code [batch·pos, heads·dHead]} row-major FLOAT receiving {@code pattern · v}
      */
-    public static void causal(INDArray qkv, int batch, int pos, int heads, int dHead, double scale,
-                              INDArray scoresOut, INDArray patternOut, INDArray z) {
-        int width = 3 * heads * dHead;
+    public static void causal(INDArray qkv, Shape shape, INDArray scoresOut, INDArray patternOut, INDArray z) {
+        int batch = shape.batch(), pos = shape.pos(), heads = shape.heads(), dHead = shape.dHead(), width = shape.width();
+        int group = heads / shape.kvHeads();
         if (qkv.length() != (long) batch * pos * width) throw new IllegalArgumentException("qkv has the wrong size");
         float[] all = Scratch.toHeap(qkv, Scratch.IN_A);
-        float inv = (float) (1.0 / scale);
+        float inv = (float) (1.0 / shape.scale());
+        float cap = (float) shape.softCap();
         int tp = (pos + NR - 1) / NR * NR;           // pos rounded up to whole panels
         int dp = (dHead + NR - 1) / NR * NR;         // d_head rounded up to whole panels
         FloatBuffer scores = scoresOut == null ? null : Layouts.floats(scoresOut);
@@ -58,7 +85,8 @@ public final class Attention {
             short[] half = bf16 ? s.shorts(pos) : null;
             java.util.Arrays.fill(kp, 0f);
             java.util.Arrays.fill(vp, 0f);
-            int qCol = h * dHead, kCol = (heads + h) * dHead, vCol = (2 * heads + h) * dHead;
+            int kv = h / group;
+            int qCol = h * dHead, kCol = (heads + kv) * dHead, vCol = (heads + shape.kvHeads() + kv) * dHead;
             for (int t = 0; t < pos; t++) {
                 int src = (b * pos + t) * width;
                 System.arraycopy(all, src + qCol, q, t * dHead, dHead);
@@ -82,7 +110,7 @@ public final class Attention {
                 }
                 for (int r = 0; r < rowsHere; r++) {
                     int i = i0 + r, off = r * tp;
-                    softmaxRow(rows, off, i + 1, keys, inv, scores, scoresBase + matrix + (long) i * pos, pos, line);
+                    softmaxRow(rows, off, shape.firstKey(i), i + 1, keys, inv, cap, scores, scoresBase + matrix + (long) i * pos, pos, line);
                     if (patF != null) putRow(patF, patBase + matrix + (long) i * pos, rows, off, i + 1, pos, line, 0f);
                     if (patH != null) putRowBf16(patH, patBase + matrix + (long) i * pos, rows, off, i + 1, pos, half);
                 }
@@ -103,11 +131,21 @@ public final class Attention {
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
     /**
-     * Scales the first {@code n} entries (keys 0..query) of a score row, writes the masked row to
-     * {@code scores} when given, and turns the row into probabilities; entries n..keys become 0.
+     * Scales the first {@code n} entries (keys 0..query) of a score row, soft-caps them when {@code cap} is
+     * positive, masks those before {@code first} (a sliding window), writes the masked row to {@code scores}
+     * when given, and turns the row into probabilities; entries n..keys become 0.
      */
-    private static void softmaxRow(float[] row, int off, int n, int keys, float inv, FloatBuffer scores, long at, int pos,
-                                   float[] line) {
+    private static void softmaxRow(float[] row, int off, int first, int n, int keys, float inv, float cap, FloatBuffer scores,
+                                   long at, int pos, float[] line) {
+        if (cap > 0 || first > 0) {
+            // Gemma 2's cap and the window: rare, so plain loops (StrictMath's tanh: the same bits on every path).
+            for (int j = 0; j < n; j++) {
+                float x = row[off + j] * inv;
+                if (cap > 0) x = cap * (float) StrictMath.tanh(x / cap);
+                row[off + j] = j < first ? NEG_INF : x;
+            }
+            inv = 1f;
+        }
         int full = n / L * L;
         FloatVector vmax = FloatVector.broadcast(S, NEG_INF);
         int j = 0;

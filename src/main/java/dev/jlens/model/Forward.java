@@ -7,8 +7,8 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.compute.Attention;
 import dev.jlens.compute.Gemm;
+import dev.jlens.compute.Kernels;
 import dev.jlens.compute.Layouts;
-import dev.jlens.compute.RmsNorm;
 import dev.jlens.compute.Rotary;
 import dev.jlens.compute.Rows;
 import java.util.ArrayList;
@@ -67,6 +67,7 @@ final class Forward {
     private final List<BlockHooks> names = new ArrayList<>();
     private final Architecture arch;
     private final Rotary rotary;     // null without rotary positions
+    private final Kernels kernels = Kernels.chosen();
 
     /** @param packed heap copies of the block matrices, or null to read every matrix from its array */
     Forward(ModelConfig cfg, Weights weights, PackedWeights packed) {
@@ -252,7 +253,7 @@ final class Forward {
         INDArray in = Layouts.isContiguousRowMajor(x) ? x : x.dup('c');
         INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, scaleShape);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
-        RmsNorm.apply(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
+        kernels.rmsNorm(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
         if (ctx.hooked(scaleName)) {
             // A hook may change the scale before it is used: x / scale · w again, with the scale it returns.
             INDArray changed = ctx.at(scaleName, layer, scale);
@@ -280,7 +281,7 @@ final class Forward {
         if (ctx.hooked(scaleName)) return layerNormHookedScale(x, weight, bias, scaleName, normName, layer, ctx);
         INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, 1);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, d);
-        Rows.layerNorm(x, weight, bias, cfg.eps(), scale, out);             // one pass per row
+        kernels.layerNorm(x, weight, bias, cfg.eps(), scale, out);          // one pass per row
         ctx.at(scaleName, layer, scale);                                     // [batch, pos, 1]
         ctx.release(scale);
         return ctx.at(normName, layer, out);                                 // [batch, pos, d_model]
@@ -335,9 +336,45 @@ final class Forward {
             q = ctx.at(h.rotQ(), l, q);                                        // [batch, pos, head, d_head]
             k = ctx.at(h.rotK(), l, k);                                        // [batch, pos, kv_head, d_head]
         }
+        INDArray z;
+        if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
+            // Nothing may change the scores or the pattern: the fused kernel, as for GPT-2 blocks.
+            INDArray joined = sameAsQkv(q, k, v, batch, pos);                   // [batch·pos, (heads + 2·kv)·d_head]
+            INDArray zArr = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
+            fusedScoresAndPattern(l, joined, batch, pos, ctx, zArr);
+            ctx.release(joined);
+            ctx.release(q);
+            ctx.release(k);
+            ctx.release(v);
+            z = ctx.at(h.z(), l, zArr);                                        // [batch, pos, head, d_head]
+        } else {
+            z = ctx.at(h.z(), l, stepByStepScoresAndPattern(l, q, k, v, ctx));
+        }
+        INDArray attnOut = shaped(outputProjection(l, z, batch, pos, ctx), batch, pos, cfg.dModel());
+        ctx.release(z);
+        if (arch.postNorms()) {
+            INDArray normed = rmsNorm(attnOut, lw.ln1PostW(), h.ln1PostScale(), h.ln1PostNormalized(), l, ctx);
+            ctx.release(attnOut);
+            attnOut = normed;
+        }
+        return ctx.at(h.attnOut(), l, attnOut);                               // [batch, pos, d_model]
+    }
+
+    /**
+     * The reference attention on whole arrays, for hooks on the scores or the pattern, which may change
+     * either before it is used: scores → soft cap → mask → hook → softmax → hook → pattern · v.
+     *
+     * @return z {@code [batch, pos, head, d_head]}
+     */
+    private INDArray stepByStepScoresAndPattern(int l, INDArray q, INDArray k, INDArray v, HookContext ctx) {
+        BlockHooks h = names.get(l);
+        int heads = cfg.nHeads(), group = heads / cfg.nKvHeads();
         INDArray qh = q.permute(0, 2, 1, 3).dup('c');                         // [batch, head, pos, d_head]
         INDArray kh = perQueryHead(k, heads, group);                          // [batch, head, pos, d_head]
         INDArray vh = perQueryHead(v, heads, group);
+        ctx.release(q);
+        ctx.release(k);
+        ctx.release(v);
         INDArray kt = kh.permute(0, 1, 3, 2).dup('c');                     // [batch, head, d_head, key]
         INDArray scores = Nd4j.matmul(qh, kt).divi(cfg.attnScale());          // [batch, head, query, key]
         kt.close();
@@ -353,16 +390,9 @@ final class Forward {
         INDArray zh = Nd4j.matmul(pattern, vh);                               // [batch, head, pos, d_head]
         vh.close();
         ctx.release(pattern);
-        INDArray z = ctx.at(h.z(), l, zh.permute(0, 2, 1, 3).dup('c'));      // [batch, pos, head, d_head]
+        INDArray z = zh.permute(0, 2, 1, 3).dup('c');                          // [batch, pos, head, d_head]
         zh.close();
-        INDArray attnOut = shaped(outputProjection(l, z, batch, pos, ctx), batch, pos, cfg.dModel());
-        ctx.release(z);
-        if (arch.postNorms()) {
-            INDArray normed = rmsNorm(attnOut, lw.ln1PostW(), h.ln1PostScale(), h.ln1PostNormalized(), l, ctx);
-            ctx.release(attnOut);
-            attnOut = normed;
-        }
-        return ctx.at(h.attnOut(), l, attnOut);                               // [batch, pos, d_model]
+        return z;
     }
 
     /** {@code z · W_O + b_O} ({@code [batch·pos, d_model]}), through {@code hook_result} when it is asked for. */
@@ -429,16 +459,13 @@ final class Forward {
         INDArray qkvUsed = q == qView && k == kView && v == vView ? qkv : sameAsQkv(q, k, v, batch, pos);
         INDArray zArr = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
         if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
-            // Scores, softmax and pattern·v in one pass; the [batch, head, query, key] arrays exist
-            // only when the cache records them.
-            INDArray scores = ctx.wants(h.attnScores()) ? Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos) : null;
-            INDArray pattern = ctx.wants(h.pattern()) ? Nd4j.createUninitialized(
-                    ctx.recordsInBf16(h.pattern()) ? DataType.BFLOAT16 : DataType.FLOAT, batch, heads, pos, pos) : null;
-            Attention.causal(qkvUsed, batch, pos, heads, dHead, cfg.attnScale(), scores, pattern, zArr);
-            if (scores != null) ctx.at(h.attnScores(), l, scores);          // [batch, head, query, key]
-            if (pattern != null) ctx.at(h.pattern(), l, pattern);           // [batch, head, query, key]
+            fusedScoresAndPattern(l, qkvUsed, batch, pos, ctx, zArr);
         } else {
-            hookedScoresAttention(l, qkvUsed, batch, pos, ctx, zArr);
+            INDArray used5 = qkvUsed.reshape(batch, pos, 3, heads, dHead);     // [batch, pos, 3, head, d_head]
+            INDArray zh = stepByStepScoresAndPattern(l, used5.get(all(), all(), point(0), all(), all()).dup('c'),
+                    used5.get(all(), all(), point(1), all(), all()).dup('c'), used5.get(all(), all(), point(2), all(), all()).dup('c'), ctx);
+            zArr.assign(zh);
+            zh.close();
         }
         if (qkvUsed != qkv) ctx.release(qkvUsed);
         ctx.release(qkv, q, k, v);
@@ -462,38 +489,34 @@ final class Forward {
     }
 
     /**
-     * Attention with hooks on the scores or the pattern, which may change either before it is
-     * used: masked scores → hook → softmax → hook → pattern · v, each step on whole arrays.
+     * Scores, softmax and pattern·v in one pass of the fused kernel; the {@code [batch, head, query, key]}
+     * arrays exist only when the cache records them.
      */
-    private void hookedScoresAttention(int l, INDArray qkv, int batch, int pos, HookContext ctx, INDArray zOut) {
+    private void fusedScoresAndPattern(int l, INDArray qkv, int batch, int pos, HookContext ctx, INDArray zOut) {
         BlockHooks h = names.get(l);
-        int heads = cfg.nHeads(), dHead = cfg.dHead();
-        INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
-        INDArray unused = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
-        Attention.causal(qkv, batch, pos, heads, dHead, cfg.attnScale(), scores, null, unused);
-        unused.close();
-        scores = ctx.at(h.attnScores(), l, scores);                         // [batch, head, query, key]
-        INDArray pattern = Nd4j.createUninitialized(DataType.FLOAT, scores.shape());
-        Nd4j.exec(new SoftMax(scores, pattern, 3));
-        ctx.release(scores);
-        pattern = ctx.at(h.pattern(), l, pattern);                          // [batch, head, query, key]
-        INDArray qkv5 = qkv.reshape(batch, pos, 3, heads, dHead);           // [batch, pos, 3, head, d_head]
-        INDArray vh = qkv5.get(all(), all(), point(2), all(), all()).permute(0, 2, 1, 3).dup('c'); // [batch, head, pos, d_head]
-        INDArray zh = Nd4j.matmul(pattern, vh);                             // [batch, head, pos, d_head]
-        vh.close();
-        ctx.release(pattern);
-        zOut.assign(zh.permute(0, 2, 1, 3));                                // [batch, pos, head, d_head]
-        zh.close();
+        int heads = cfg.nHeads();
+        INDArray scores = ctx.wants(h.attnScores()) ? Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos) : null;
+        INDArray pattern = ctx.wants(h.pattern()) ? Nd4j.createUninitialized(
+                ctx.recordsInBf16(h.pattern()) ? DataType.BFLOAT16 : DataType.FLOAT, batch, heads, pos, pos) : null;
+        kernels.attention(qkv, attentionShape(l, batch, pos), scores, pattern, zOut);
+        if (scores != null) ctx.at(h.attnScores(), l, scores);                // [batch, head, query, key]
+        if (pattern != null) ctx.at(h.pattern(), l, pattern);                 // [batch, head, query, key]
     }
 
-    /** q, k and v (some replaced by hooks) side by side again as one {@code [batch·pos, 3·heads·d_head]} array. */
+    /** What block {@code l}'s attention computes besides its inputs: heads, key/value heads, scale, soft cap, window. */
+    private Attention.Shape attentionShape(int l, int batch, int pos) {
+        return new Attention.Shape(batch, pos, cfg.nHeads(), cfg.nKvHeads(), cfg.dHead(), cfg.attnScale(), arch.attnSoftCap(),
+                arch.windowOf(l));
+    }
+
+    /** q, k and v (some replaced by hooks or rotated) side by side again as one {@code [batch·pos, (heads + 2·kv)·d_head]} array. */
     private INDArray sameAsQkv(INDArray q, INDArray k, INDArray v, int batch, int pos) {
-        int heads = cfg.nHeads(), dHead = cfg.dHead();
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, 3, heads, dHead);
-        out.get(all(), all(), point(0), all(), all()).assign(q);
-        out.get(all(), all(), point(1), all(), all()).assign(k);
-        out.get(all(), all(), point(2), all(), all()).assign(v);
-        return shaped(out, (long) batch * pos, 3L * heads * dHead);       // [batch·pos, 3·heads·d_head]
+        long qw = (long) cfg.nHeads() * cfg.dHead(), kw = (long) cfg.nKvHeads() * cfg.dHead();
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, qw + 2 * kw);
+        out.get(all(), all(), interval(0, qw)).assign(q.reshape(batch, pos, qw));
+        out.get(all(), all(), interval(qw, qw + kw)).assign(k.reshape(batch, pos, kw));
+        out.get(all(), all(), interval(qw + kw, qw + 2 * kw)).assign(v.reshape(batch, pos, kw));
+        return shaped(out, (long) batch * pos, qw + 2 * kw);               // [batch·pos, (heads + 2·kv)·d_head]
     }
 
     /**
@@ -533,19 +556,11 @@ final class Forward {
     private INDArray unembed(INDArray x) {
         long batch = x.size(0), pos = x.size(1);
         INDArray x2 = x.reshape(batch * pos, cfg.dModel());                         // [batch·pos, d_model]
-        INDArray W_U = w.W_U(), logits;
-        if (storedTransposed(W_U)) {
-            // The tied unembedding W_Eᵀ: multiply by W_E's rows instead of a transposed view.
-            logits = Nd4j.createUninitialized(DataType.FLOAT, batch * pos, cfg.dVocab());
-            Gemm.PackedRows rows = packed == null ? null : packed.unembed();
-            if (rows != null) {
-                Gemm.linearTransposed(x2, rows, w.b_U(), logits);                  // [batch·pos, d_vocab]
-            } else {
-                Gemm.linearTransposed(x2, W_U.transpose(), w.b_U(), logits);       // [batch·pos, d_vocab]
-            }
-        } else {
-            logits = linear(x2, W_U, null, w.b_U());                                // [batch·pos, d_vocab]
-        }
+        INDArray W_U = w.W_U();
+        // The tied unembedding W_Eᵀ is multiplied by W_E's rows (packed when the model keeps a copy), not a transposed view.
+        Gemm.PackedRows rows = packed == null || !storedTransposed(W_U) ? null : packed.unembed();
+        INDArray logits = Nd4j.createUninitialized(DataType.FLOAT, batch * pos, cfg.dVocab());
+        kernels.linear(x2, W_U, rows, w.b_U(), logits);                            // [batch·pos, d_vocab]
         return shaped(logits, batch, pos, cfg.dVocab());                            // [batch, pos, d_vocab]
     }
 
@@ -574,39 +589,14 @@ final class Forward {
         return Nd4j.create(fresh.data(), shape);
     }
 
-    /**
-     * Activations with at least this many rows go to ND4J's gemm (OpenBLAS) instead of {@link Gemm}.
-     * Off by default: on one core OpenBLAS is about 10% faster from ~512 rows on, but it splits
-     * the work evenly between its OpenMP threads, so on a machine shared with other work the
-     * product waits for the slowest core, while {@link Gemm} hands out small pieces as cores come
-     * free. {@code -Djlens.nd4jGemmRows=512} for a machine of one's own.
-     */
-    static final int ND4J_GEMM_ROWS = Integer.getInteger("jlens.nd4jGemmRows", Integer.MAX_VALUE);
-
     private Gemm.Packed packed(int layer, PackedWeights.Matrix m) {
         return packed == null ? null : packed.get(layer, m);
     }
 
-    /**
-     * {@code x · weight + bias} into a fresh {@code [rows, out]} array, with {@link Gemm}: from the
-     * packed copy when there is one, else reading the weights in place, float32 or bfloat16, row-major
-     * {@code [in, out]} or stored transposed ({@code [out, in]}, a Hugging Face {@code Linear}'s layout);
-     * float32 weights in another layout, and long activations when asked (see {@link #ND4J_GEMM_ROWS}), go to ND4J.
-     */
-    static INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias) {
+    /** {@code x · weight + bias} into a fresh {@code [rows, out]} array, from the packed copy when there is one. */
+    private INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias) {
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), weight.size(1));
-        boolean bf16 = weight.dataType() == DataType.BFLOAT16;
-        if (packedWeight != null && x.size(0) < ND4J_GEMM_ROWS) {
-            Gemm.linear(x, packedWeight, bias, out);
-        } else if (Layouts.isRowMajor(weight) && (bf16 || x.size(0) < ND4J_GEMM_ROWS)) {
-            Gemm.linear(x, weight, bias, out);
-        } else if (storedTransposed(weight) && (bf16 || x.size(0) < ND4J_GEMM_ROWS)) {
-            Gemm.linearTransposed(x, weight.transpose(), bias, out);
-        } else {
-            INDArray w32 = bf16 ? weight.castTo(DataType.FLOAT) : weight;
-            Nd4j.gemm(x, w32, out, false, false, 1.0, 0.0);
-            if (bias != null) out.addiRowVector(bias);
-        }
+        kernels.linear(x, weight, packedWeight, bias, out);
         return out;
     }
 }

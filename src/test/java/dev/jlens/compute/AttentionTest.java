@@ -14,18 +14,28 @@ class AttentionTest {
 
     /** qkv [batch·pos, 3·heads·dHead] → scores/pattern [b][h][i][j], z [b][i][h][d]. */
     static Reference naive(float[] qkv, int batch, int pos, int heads, int dHead, double scale) {
-        int width = 3 * heads * dHead;
+        return naive(qkv, new Attention.Shape(batch, pos, heads, heads, dHead, scale, 0, 0));
+    }
+
+    /**
+     * The definition, with grouped key/value heads (query head h reads key/value head h / (heads / kvHeads)),
+     * a soft cap (cap·tanh(s / cap)) and a sliding window (keys i − j ≥ window masked).
+     */
+    static Reference naive(float[] qkv, Attention.Shape sh) {
+        int batch = sh.batch(), pos = sh.pos(), heads = sh.heads(), dHead = sh.dHead(), width = sh.width();
+        int group = heads / sh.kvHeads();
+        double scale = sh.scale();
         double[][][][] s = new double[batch][heads][pos][pos], p = new double[batch][heads][pos][pos];
         double[][][][] z = new double[batch][pos][heads][dHead];
         for (int b = 0; b < batch; b++) for (int h = 0; h < heads; h++) for (int i = 0; i < pos; i++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < pos; j++) {
-                if (j > i) { s[b][h][i][j] = Double.NEGATIVE_INFINITY; continue; }
+                if (j > i || (sh.window() > 0 && i - j >= sh.window())) { s[b][h][i][j] = Double.NEGATIVE_INFINITY; continue; }
                 double dot = 0;
                 for (int d = 0; d < dHead; d++) {
-                    dot += (double) qkv[(b * pos + i) * width + h * dHead + d] * qkv[(b * pos + j) * width + (heads + h) * dHead + d];
+                    dot += (double) qkv[(b * pos + i) * width + h * dHead + d] * qkv[(b * pos + j) * width + (heads + h / group) * dHead + d];
                 }
-                s[b][h][i][j] = dot / scale;
+                s[b][h][i][j] = sh.softCap() > 0 ? sh.softCap() * Math.tanh(dot / scale / sh.softCap()) : dot / scale;
                 max = Math.max(max, s[b][h][i][j]);
             }
             double sum = 0;
@@ -33,7 +43,7 @@ class AttentionTest {
             for (int j = 0; j <= i; j++) p[b][h][i][j] = Math.exp(s[b][h][i][j] - max) / sum;
             for (int d = 0; d < dHead; d++) {
                 double acc = 0;
-                for (int j = 0; j <= i; j++) acc += p[b][h][i][j] * qkv[(b * pos + j) * width + (2 * heads + h) * dHead + d];
+                for (int j = 0; j <= i; j++) acc += p[b][h][i][j] * qkv[(b * pos + j) * width + (heads + sh.kvHeads() + h / group) * dHead + d];
                 z[b][i][h][d] = acc;
             }
         }
@@ -55,7 +65,7 @@ class AttentionTest {
                 INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
                 INDArray pattern = Nd4j.createUninitialized(bf16 ? DataType.BFLOAT16 : DataType.FLOAT, batch, heads, pos, pos);
                 INDArray z = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
-                Attention.causal(in, batch, pos, heads, dHead, scale, scores, pattern, z);
+                Attention.causal(in, new Attention.Shape(batch, pos, heads, heads, dHead, scale, 0, 0), scores, pattern, z);
                 String what = java.util.Arrays.toString(sh) + (bf16 ? " bf16" : "");
                 for (int b = 0; b < batch; b++) for (int h = 0; h < heads; h++) for (int i = 0; i < pos; i++) for (int j = 0; j < pos; j++) {
                     double ws = want.scores()[b][h][i][j], gs = scores.getDouble(b, h, i, j);
@@ -71,9 +81,40 @@ class AttentionTest {
             }
             // Without outputs for scores and pattern, z is the same.
             INDArray z2 = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
-            Attention.causal(in, batch, pos, heads, dHead, scale, null, null, z2);
+            Attention.causal(in, new Attention.Shape(batch, pos, heads, heads, dHead, scale, 0, 0), null, null, z2);
             for (int b = 0; b < batch; b++) for (int i = 0; i < pos; i++) for (int h = 0; h < heads; h++) for (int d = 0; d < dHead; d++) {
                 assertEquals(want.z()[b][i][h][d], z2.getDouble(b, i, h, d), 1e-5 + 1e-5 * Math.abs(want.z()[b][i][h][d]));
+            }
+        }
+    }
+
+    @Test
+    void groupedHeadsSlidingWindowAndSoftCapMatchTheirDefinition() {
+        Random r = new Random(11);
+        Attention.Shape[] shapes = {
+                new Attention.Shape(1, 9, 4, 2, 8, Math.sqrt(8), 0, 0),      // grouped-query attention
+                new Attention.Shape(2, 20, 6, 1, 16, 4, 0, 5),               // one key/value head, window 5
+                new Attention.Shape(1, 33, 2, 2, 32, 6, 50, 0),              // soft cap only (Gemma 2's 50)
+                new Attention.Shape(1, 70, 8, 4, 16, 4, 2, 16)};             // all three, a cap that bites
+        for (Attention.Shape sh : shapes) {
+            int batch = sh.batch(), pos = sh.pos(), heads = sh.heads(), dHead = sh.dHead();
+            float[] qkv = new float[batch * pos * sh.width()];
+            for (int i = 0; i < qkv.length; i++) qkv[i] = (float) (r.nextGaussian() * 2);
+            Reference want = naive(qkv, sh);
+            INDArray in = Nd4j.create(qkv, new long[] {(long) batch * pos, sh.width()}, 'c');
+            INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
+            INDArray pattern = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
+            INDArray z = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
+            Attention.causal(in, sh, scores, pattern, z);
+            for (int b = 0; b < batch; b++) for (int h = 0; h < heads; h++) for (int i = 0; i < pos; i++) for (int j = 0; j < pos; j++) {
+                double ws = want.scores()[b][h][i][j];
+                if (ws == Double.NEGATIVE_INFINITY) assertEquals(ws, scores.getDouble(b, h, i, j), sh + " masked score " + i + "," + j);
+                else assertEquals(ws, scores.getDouble(b, h, i, j), 1e-5 + 1e-5 * Math.abs(ws), sh + " score");
+                assertEquals(want.pattern()[b][h][i][j], pattern.getDouble(b, h, i, j), 2e-6, sh + " pattern " + i + "," + j);
+            }
+            for (int b = 0; b < batch; b++) for (int i = 0; i < pos; i++) for (int h = 0; h < heads; h++) for (int d = 0; d < dHead; d++) {
+                double wz = want.z()[b][i][h][d];
+                assertEquals(wz, z.getDouble(b, i, h, d), 1e-5 + 1e-5 * Math.abs(wz), sh + " z");
             }
         }
     }

@@ -49,7 +49,7 @@ public final class KernelBitsMain {
         INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
         INDArray pattern = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos);
         INDArray z = Nd4j.createUninitialized(DataType.FLOAT, (long) batch * pos, (long) heads * dHead);
-        Attention.causal(qkv, batch, pos, heads, dHead, Math.sqrt(dHead), scores, pattern, z);
+        Attention.causal(qkv, new Attention.Shape(batch, pos, heads, heads, dHead, Math.sqrt(dHead), 0, 0), scores, pattern, z);
         add(sha, pattern);
         add(sha, z);
         return HexFormat.of().formatHex(sha.digest());

@@ -70,6 +70,49 @@ class HfFamiliesGoldenTest {
         assertArrayEquals(longs(g.get("new_ids")), greedy(model, longs(g.get("prompt")), g.get("n_new").asInt()), fixture + " greedy ids");
     }
 
+    /** The reference kernels ({@code -Djlens.kernels=reference}: every step with ND4J's array operations) meet the same goldens. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gptneox-tiny", "gemma2-tiny", "qwen2-tiny", "qwen3-tiny"})
+    void theReferenceKernelsMatchTheLogitsToo(String fixture) {
+        Path dir = TestData.file("fixtures/" + fixture);
+        JsonNode golden = Golden.read(dir.resolve("golden.json"));
+        String before = System.getProperty("jlens.kernels");
+        HookedTransformer model;
+        try {
+            System.setProperty("jlens.kernels", "reference");
+            model = HookedTransformer.fromPretrained(dir.toString());
+        } finally {
+            if (before == null) System.clearProperty("jlens.kernels"); else System.setProperty("jlens.kernels", before);
+        }
+        JsonNode tol = golden.get("tolerance").get("logits");
+        for (int s = 0; s < golden.get("sequences").size(); s++) {
+            INDArray logits = model.forward(Nd4j.createFromArray(row(longs(golden.get("sequences").get(s)))));
+            assertClose(fixture + " logits of sequence " + s + " (reference kernels)", flat(golden.get("logits").get(s)), logits,
+                    tol.get("atol").asDouble(), tol.get("rtol").asDouble());
+        }
+    }
+
+    /**
+     * A hook on every score and pattern (which may change them) runs attention step by step on whole arrays;
+     * an identity hook must leave the logits as the fused kernel computes them, with grouped heads, rotary,
+     * sliding windows and soft caps.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-tiny", "gptneox-tiny", "gemma2-tiny", "qwen2-tiny", "qwen3-tiny"})
+    void stepByStepAttentionEqualsTheFusedKernel(String fixture) {
+        HookedTransformer model = HookedTransformer.fromPretrained(TestData.file("fixtures/" + fixture).toString());
+        INDArray tokens = Nd4j.createFromArray(new long[][] {{1, 5, 9, 2, 7, 3, 8, 4, 6, 11, 12, 10}});
+        INDArray fused = model.forward(tokens);
+        List<dev.jlens.model.Hook> hooks = new ArrayList<>();
+        for (int l = 0; l < model.cfg().nLayers(); l++) {
+            hooks.add(dev.jlens.model.Hook.hook(dev.jlens.cache.HookNames.block(l, "attn.hook_attn_scores"), (a, h) -> a));
+            hooks.add(dev.jlens.model.Hook.hook(dev.jlens.cache.HookNames.block(l, "attn.hook_pattern"), (a, h) -> a));
+        }
+        INDArray stepByStep = model.runWithHooks(tokens, hooks.toArray(dev.jlens.model.Hook[]::new));
+        float[] a = fused.data().asFloat(), b = stepByStep.data().asFloat();
+        for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-4 + 1e-5 * Math.abs(a[i]), fixture + " logit " + i);
+    }
+
     @Test
     void llamaMatchesLlama2cLogitsResidualsNormsPatternAndLoss() {
         Path dir = TestData.file("fixtures/llama-tiny");
