@@ -122,8 +122,25 @@ public final class HookedTransformer {
      */
     public void editWeights(java.util.function.Consumer<Weights> edit) {
         files.check();
-        edit.accept(weights);
-        if (packed != null) packed.refresh();
+        editing = true;
+        try {
+            edit.accept(weights);
+        } finally {
+            editing = false;
+            if (packed != null) packed.refresh();
+        }
+    }
+
+    /** Inside {@link #editWeights}: the accessors give the stored arrays themselves, to change. */
+    private boolean editing;
+
+    /**
+     * What an accessor gives out: the stored array (a view), or, for a bfloat16 checkpoint's matrix outside
+     * {@link #editWeights}, a float32 copy, since every analysis computes in float32 (a change to that copy
+     * changes nothing; inside the door the accessors give the bfloat16 arrays themselves).
+     */
+    private INDArray reading(INDArray stored) {
+        return stored == null || editing || stored.dataType() == DataType.FLOAT ? stored : stored.castTo(DataType.FLOAT);
     }
 
     /** Heap bytes of the packed copies the forward pass multiplies by now (0 when it does not pack). */
@@ -528,7 +545,7 @@ public final class HookedTransformer {
     public INDArray W_E() {
         files.check();
         if (packed != null) packed.unembedExposed();
-        return weights.W_E();
+        return reading(weights.W_E());
     }
 
     public INDArray W_pos() {
@@ -539,7 +556,7 @@ public final class HookedTransformer {
     public INDArray W_U() {
         files.check();
         if (packed != null) packed.unembedExposed();
-        return weights.W_U();
+        return reading(weights.W_U());
     }
 
     /** The unembedding bias; zeros for models without one (GPT-2), as TransformerLens shows it. */
@@ -599,26 +616,26 @@ public final class HookedTransformer {
 
     /** {@code [n_kv_heads, d_model, d_head]}: the key weights as stored (TransformerLens {@code _W_K}). */
     public INDArray groupedW_K(int layer) {
-        return headView(handingOut(layer), 1);
+        return reading(headView(handingOut(layer), 1));
     }
 
     /** {@code [n_kv_heads, d_model, d_head]}: the value weights as stored (TransformerLens {@code _W_V}). */
     public INDArray groupedW_V(int layer) {
-        return headView(handingOut(layer), 2);
+        return reading(headView(handingOut(layer), 2));
     }
 
     /** {@code [n_heads, d_model, d_head]}. */
     public INDArray W_Q(int layer) {
-        return headView(handingOut(layer), 0);
+        return reading(headView(handingOut(layer), 0));
     }
 
     /** {@code [n_heads, d_model, d_head]}; with grouped-query attention each key head repeated for its query heads. */
     public INDArray W_K(int layer) {
-        return perQueryHead(headView(handingOut(layer), 1));
+        return reading(perQueryHead(headView(handingOut(layer), 1)));
     }
 
     public INDArray W_V(int layer) {
-        return perQueryHead(headView(handingOut(layer), 2));
+        return reading(perQueryHead(headView(handingOut(layer), 2)));
     }
 
     /** {@code [n_heads, d_head]}. */
@@ -636,7 +653,7 @@ public final class HookedTransformer {
 
     /** {@code [n_heads, d_head, d_model]}. */
     public INDArray W_O(int layer) {
-        return outputView(handingOut(layer));
+        return reading(outputView(handingOut(layer)));
     }
 
     private INDArray outputView(int l) {
@@ -649,8 +666,7 @@ public final class HookedTransformer {
 
     /** {@code [d_model, d_mlp]}. */
     public INDArray W_in(int layer) {
-        INDArray w = mlpPart(layer(handingOut(layer)).inW(), layer);
-        return w;
+        return reading(mlpPart(layer(handingOut(layer)).inW(), layer));
     }
 
     public INDArray b_in(int layer) {
@@ -659,8 +675,7 @@ public final class HookedTransformer {
 
     /** {@code [d_mlp, d_model]}. */
     public INDArray W_out(int layer) {
-        INDArray w = mlpPart(layer(handingOut(layer)).outW(), layer);
-        return w;
+        return reading(mlpPart(layer(handingOut(layer)).outW(), layer));
     }
 
     public INDArray b_out(int layer) {
@@ -674,7 +689,9 @@ public final class HookedTransformer {
 
     /**
      * Every parameter under its TransformerLens state-dict name ({@code blocks.0.attn.W_Q}, …), in
-     * the order TransformerLens lists them. Per-head matrices are views of the fused weights.
+     * the order TransformerLens lists them. Per-head matrices are views of the fused weights, in the dtype
+     * they are stored in (a bfloat16 checkpoint's matrices stay bfloat16 here: widening them all would
+     * double a large model's memory; the {@code W_Q(l)}-style accessors give float32).
      */
     public Map<String, INDArray> params() {
         files.check();

@@ -62,6 +62,24 @@ class StoredWeightsTest {
     }
 
     @Test
+    void accessorsGiveFloat32AndTheDoorGivesTheStoredArrays(@TempDir Path tmp) throws IOException {
+        HookedTransformer bf16 = HookedTransformer.fromPretrained(rounded(TestData.file("fixtures/llama-tiny"), tmp.resolve("m"), true).toString());
+        INDArray wq = bf16.W_Q(0);
+        assertEquals(DataType.FLOAT, wq.dataType(), "analyses compute in float32");
+        assertArrayEquals(bf16.weights().layers().get(0).qkvW().castTo(DataType.FLOAT).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 16)).dup('c').data().asFloat(),
+                wq.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0)).dup('c').data().asFloat(), 0f, "head 0 of W_Q is the stored values");
+        INDArray before = bf16.forward(TOKENS);
+        bf16.W_O(0).muli(0);   // a float32 copy: changes nothing
+        assertArrayEquals(before.data().asFloat(), bf16.forward(TOKENS).data().asFloat(), 0f);
+        bf16.editWeights(w -> {
+            assertEquals(DataType.BFLOAT16, bf16.W_O(0).dataType(), "inside the door, the stored array itself");
+            bf16.W_O(0).muli(0);
+        });
+        assertTrue(!java.util.Arrays.equals(before.data().asFloat(), bf16.forward(TOKENS).data().asFloat()), "the edit through the door is seen");
+    }
+
+    @Test
     void aMappedCheckpointIsPackedFromTheFileAndComputesTheSameBits() {
         Path dir = TestData.file("fixtures/gpt2-tiny");
         HookedTransformer copied = HookedTransformer.fromPretrained(dir.toString());
