@@ -117,128 +117,102 @@ final class Forward {
     }
 
     /**
-     * Runs the model on token ids.
+     * Runs the model on token ids. Every array a step makes belongs to the {@link Arena.Scope} of its
+     * block (or of the embedding, or of the unembedding): the scope frees what nobody outside the pass
+     * has seen when the block ends, so the steps below say what they compute, not when to free it.
      *
      * @param tokens        {@code [batch, pos]} ids, already checked against the vocabulary and n_ctx
      * @param stopAfter     last block to run when {@code logits} is NONE
      * @return logits {@code [batch, pos, d_vocab]} ({@code [batch, 1, d_vocab]} for LAST), or null for NONE
      */
     INDArray run(long[][] tokens, HookContext ctx, Logits logits, int stopAfter) {
-        int batch = tokens.length, pos = tokens[0].length;
-        INDArray embed = ctx.at(HOOK_EMBED, -1, embed(tokens));               // [batch, pos, d_model]
-        INDArray resid;
-        if (arch.positions() instanceof Architecture.Learned) {
-            INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, pos)); // [batch, pos, d_model]
-            resid = add(embed, posEmbed);                                      // [batch, pos, d_model]
-            ctx.release(embed);
-            ctx.release(posEmbed);
-        } else {
-            resid = embed;                     // rotary positions act inside attention; the stream starts as the embedding
+        int lastBlock = logits == Logits.NONE ? stopAfter : cfg.nLayers() - 1;
+        try (Arena arena = new Arena(ctx)) {
+            INDArray resid;
+            try (Arena.Scope s = arena.scope()) {
+                resid = s.keep(embed(tokens, ctx, s));                             // [batch, pos, d_model]
+            }
+            for (int l = 0; l <= lastBlock; l++) {
+                try (Arena.Scope s = arena.scope()) {
+                    s.track(resid);                                                // the stream entering the block is the block's
+                    resid = s.keep(block(l, resid, ctx, s));                       // [batch, pos, d_model]
+                }
+            }
+            try (Arena.Scope s = arena.scope()) {
+                s.track(resid);
+                return logits == Logits.NONE ? null : unembed(resid, logits == Logits.LAST, ctx, s);
+            }
         }
-        if (logits == Logits.NONE && stopAfter < 0) return null;
-        for (int l = 0; l < cfg.nLayers(); l++) {
-            INDArray next = block(l, resid, ctx);
-            ctx.release(resid);
-            resid = next;
-            if (logits == Logits.NONE && l >= stopAfter) return null;
-        }
-        if (logits == Logits.NONE) return null;
-        if (logits == Logits.LAST) {
-            INDArray last = resid.get(all(), interval(pos - 1, pos), all()).dup('c'); // [batch, 1, d_model]
-            ctx.release(resid);
-            resid = last;
-        }
-        INDArray x = cfg.hasNorm()
-                ? norm(resid, w.lnFinalW(), w.lnFinalB(), LN_FINAL_SCALE, LN_FINAL_NORMALIZED, -1, ctx)
-                : resid;
-        INDArray out = unembed(x);
-        if (x != resid) ctx.release(x);
-        ctx.release(resid);
-        if (arch.finalSoftCap() > 0) softCap(out, arch.finalSoftCap());        // Gemma 2: cap·tanh(logits/cap)
-        return out;
     }
 
-    private INDArray embed(long[][] tokens) {
+    /** {@code hook_embed} (and {@code hook_pos_embed}): the residual stream before the first block. */
+    private INDArray embed(long[][] tokens, HookContext ctx, Arena.Scope s) {
         int batch = tokens.length, pos = tokens[0].length;
         int[] flat = new int[batch * pos];
         for (int b = 0; b < batch; b++) for (int t = 0; t < pos; t++) flat[b * pos + t] = (int) tokens[b][t];
         // One native gather: getRows makes a view per row, which at batch·pos = 32K rows took longer than the blocks.
-        INDArray rows = Nd4j.pullRows(w.W_E(), 1, flat);                          // [batch·pos, d_model]
-        if (rows.dataType() != DataType.FLOAT) {                                   // a bfloat16 checkpoint: widen the rows read
-            INDArray stored = rows;
-            rows = stored.castTo(DataType.FLOAT);
-            stored.close();
-        }
+        INDArray rows = s.track(Nd4j.pullRows(w.W_E(), 1, flat));                 // [batch·pos, d_model]
+        if (rows.dataType() != DataType.FLOAT) rows = s.track(rows.castTo(DataType.FLOAT)); // a bfloat16 checkpoint's rows, widened
         if (arch.embeddingScale() != 1) rows.muli((float) arch.embeddingScale());   // Gemma: × √d_model, in float32
-        return shaped(rows, batch, pos, cfg.dModel());                             // [batch, pos, d_model]
+        INDArray embed = ctx.at(HOOK_EMBED, -1, shaped(rows, batch, pos, cfg.dModel()));
+        if (!(arch.positions() instanceof Architecture.Learned)) return embed;     // rotary positions act inside attention
+        INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, pos, s));
+        return add(embed, posEmbed, s);                                            // [batch, pos, d_model]
     }
 
-    private INDArray positions(int batch, int pos) {
+    private INDArray positions(int batch, int pos, Arena.Scope s) {
         INDArray rows = w.W_pos().get(interval(0, pos), all());        // [pos, d_model]
         long n = (long) pos * cfg.dModel();
         INDArray flat = rows.reshape('c', 1, n);                       // [1, pos·d_model], a view of W_pos
         // A copy even for one row: hook_pos_embed as a view of W_pos would let an in-place hook
         // (act.muli(0)) change the model for good. One native broadcast for a batch: a view and an
         // assign per batch row cost ~1 ms each at a batch of 1,024.
-        INDArray fresh = batch == 1 ? flat.dup('c') : flat.broadcast(batch, n);   // [batch, pos·d_model]
+        INDArray fresh = s.track(batch == 1 ? flat.dup('c') : flat.broadcast(batch, n));   // [batch, pos·d_model]
         return shaped(fresh, batch, pos, cfg.dModel());                // [batch, pos, d_model]
     }
 
-    private INDArray block(int l, INDArray residIn, HookContext ctx) {
-        if (arch.parallel()) return parallelBlock(l, residIn, ctx);
+    /**
+     * One block, nanoGPT's two residual lines: {@code x = x + attn(ln1(x))}, {@code x = x + mlp(ln2(x))}
+     * (GPT-NeoX: {@code x = x + attn(ln1(x)) + mlp(ln2(x))}), each value through its hook point.
+     */
+    private INDArray block(int l, INDArray residIn, HookContext ctx, Arena.Scope s) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         INDArray residPre = ctx.at(h.residPre(), l, residIn);
-        INDArray x = cfg.hasNorm()
-                ? norm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx)
-                : residPre;
-        INDArray attnOut = attention(l, x, ctx);
-        if (x != residPre) ctx.release(x);
-        if (cfg.attnOnly()) {
-            INDArray residPost = ctx.at(h.residPost(), l, add(residPre, attnOut));
-            ctx.release(attnOut);
-            if (residPre != residIn) ctx.release(residPre);
-            return residPost;
+        INDArray attnOut = attention(l, norm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx, s), ctx, s);
+        if (cfg.attnOnly()) return ctx.at(h.residPost(), l, add(residPre, attnOut, s));
+        if (arch.parallel()) {
+            INDArray mlpOut = mlp(l, norm(residPre, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx, s), ctx, s);
+            return ctx.at(h.residPost(), l, add(add(residPre, attnOut, s), mlpOut, s));
         }
-        INDArray residMid = ctx.at(h.residMid(), l, add(residPre, attnOut));   // resid_pre + attn(ln1(resid_pre))
-        ctx.release(attnOut);
-        if (residPre != residIn) ctx.release(residPre);
-        INDArray x2 = cfg.hasNorm()
-                ? norm(residMid, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx)
-                : residMid;
-        INDArray mlpOut = mlp(l, x2, ctx);
-        if (x2 != residMid) ctx.release(x2);
-        INDArray residPost = ctx.at(h.residPost(), l, add(residMid, mlpOut));  // resid_mid + mlp(ln2(resid_mid))
-        ctx.release(mlpOut);
-        ctx.release(residMid);
-        return residPost;
+        INDArray residMid = ctx.at(h.residMid(), l, add(residPre, attnOut, s));
+        INDArray mlpOut = mlp(l, norm(residMid, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx, s), ctx, s);
+        return ctx.at(h.residPost(), l, add(residMid, mlpOut, s));
     }
 
-    /** GPT-NeoX's block: attention and MLP both read the block's input; no {@code hook_resid_mid}. */
-    private INDArray parallelBlock(int l, INDArray residIn, HookContext ctx) {
-        BlockHooks h = names.get(l);
-        LayerWeights lw = w.layers().get(l);
-        INDArray residPre = ctx.at(h.residPre(), l, residIn);
-        INDArray x = norm(residPre, lw.ln1W(), lw.ln1B(), h.ln1Scale(), h.ln1Normalized(), l, ctx);
-        INDArray attnOut = attention(l, x, ctx);
-        ctx.release(x);
-        INDArray x2 = norm(residPre, lw.ln2W(), lw.ln2B(), h.ln2Scale(), h.ln2Normalized(), l, ctx);
-        INDArray mlpOut = mlp(l, x2, ctx);
-        ctx.release(x2);
-        INDArray sum = add(residPre, attnOut);
-        INDArray residPost = ctx.at(h.residPost(), l, add(sum, mlpOut));      // resid_pre + attn(ln1(·)) + mlp(ln2(·))
-        ctx.release(sum);
-        ctx.release(attnOut);
-        ctx.release(mlpOut);
-        if (residPre != residIn) ctx.release(residPre);
-        return residPost;
+    /** The final norm (if any) and the unembedding; the logits are the caller's, not the arena's. */
+    private INDArray unembed(INDArray resid, boolean lastOnly, HookContext ctx, Arena.Scope s) {
+        long batch = resid.size(0), pos = resid.size(1);
+        INDArray x = lastOnly ? s.track(resid.get(all(), interval(pos - 1, pos), all()).dup('c')) : resid; // [batch, 1 or pos, d_model]
+        if (cfg.hasNorm()) x = norm(x, w.lnFinalW(), w.lnFinalB(), LN_FINAL_SCALE, LN_FINAL_NORMALIZED, -1, ctx, s);
+        long rows = x.size(0) * x.size(1);
+        INDArray W_U = w.W_U();
+        // The tied unembedding W_Eᵀ is multiplied by W_E's rows (packed when the model keeps a copy), not a transposed view.
+        Gemm.PackedRows packedRows = packed == null || !storedTransposed(W_U) ? null : packed.unembed();
+        INDArray logits = Nd4j.createUninitialized(DataType.FLOAT, rows, cfg.dVocab());
+        kernels.linear(x.reshape(rows, cfg.dModel()), W_U, packedRows, w.b_U(), logits);   // [batch·pos, d_vocab]
+        if (arch.finalSoftCap() > 0) softCap(logits, arch.finalSoftCap());              // Gemma 2: cap·tanh(logits/cap)
+        return shaped(logits, batch, x.size(1), cfg.dVocab());                          // [batch, pos, d_vocab]
     }
 
-    /** The model's norm: TransformerLens's LayerNorm, or RMSNorm. */
-    private INDArray norm(INDArray x, INDArray weight, INDArray bias, String scaleName, String normName, int layer, HookContext ctx) {
-        return cfg.normalization() == Normalization.RMS
-                ? rmsNorm(x, weight, scaleName, normName, layer, ctx)
-                : layerNorm(x, weight, bias, scaleName, normName, layer, ctx);
+    /** The model's norm: TransformerLens's LayerNorm, RMSNorm, or none (the input itself). */
+    private INDArray norm(INDArray x, INDArray weight, INDArray bias, String scaleName, String normName, int layer,
+                          HookContext ctx, Arena.Scope s) {
+        return switch (cfg.normalization()) {
+            case RMS -> rmsNorm(x, weight, scaleName, normName, layer, ctx, s);
+            case LN -> layerNorm(x, weight, bias, scaleName, normName, layer, ctx, s);
+            case NONE -> x;
+        };
     }
 
     /**
@@ -246,26 +220,22 @@ final class Forward {
      * {@code hook_normalized = x / scale · w} (or {@code · (1 + w)}, Gemma): as with LayerNorm, the
      * norm's output with its weight, exactly what the next layer reads.
      */
-    private INDArray rmsNorm(INDArray x, INDArray weight, String scaleName, String normName, int layer, HookContext ctx) {
+    private INDArray rmsNorm(INDArray x, INDArray weight, String scaleName, String normName, int layer, HookContext ctx,
+                             Arena.Scope s) {
         long[] shape = x.shape();
         long[] scaleShape = shape.clone();
         scaleShape[shape.length - 1] = 1;
-        INDArray in = Layouts.isContiguousRowMajor(x) ? x : x.dup('c');
-        INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, scaleShape);
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        INDArray in = Layouts.isContiguousRowMajor(x) ? x : s.track(x.dup('c'));
+        INDArray scale = s.alloc(scaleShape);
+        INDArray out = s.alloc(shape);
         kernels.rmsNorm(in, weight, arch.normPlusOne(), cfg.eps(), scale, out);
-        if (ctx.hooked(scaleName)) {
+        INDArray usedScale = ctx.at(scaleName, layer, scale);
+        if (usedScale != scale || ctx.hooked(scaleName)) {
             // A hook may change the scale before it is used: x / scale · w again, with the scale it returns.
-            INDArray changed = ctx.at(scaleName, layer, scale);
             long d = shape[shape.length - 1], n = in.length() / d;
-            INDArray factor = arch.normPlusOne() ? weight.add(1f) : weight;
-            out.close();
-            out = shaped(in.reshape(n, d).dup('c').diviColumnVector(changed.reshape(n, 1)).muliRowVector(factor), shape);
-        } else {
-            ctx.at(scaleName, layer, scale);
-            ctx.release(scale);
+            INDArray factor = arch.normPlusOne() ? s.track(weight.add(1f)) : weight;
+            out = shaped(s.track(in.reshape(n, d).dup('c')).diviColumnVector(usedScale.reshape(n, 1)).muliRowVector(factor), shape);
         }
-        if (in != x) in.close();
         return ctx.at(normName, layer, out);
     }
 
@@ -276,88 +246,73 @@ final class Forward {
      * vector TransformerLens shows only after folding weights, which jlens never does silently).
      */
     private INDArray layerNorm(INDArray x, INDArray weight, INDArray bias, String scaleName, String normName,
-                               int layer, HookContext ctx) {
-        long batch = x.size(0), pos = x.size(1), d = x.size(2);
-        if (ctx.hooked(scaleName)) return layerNormHookedScale(x, weight, bias, scaleName, normName, layer, ctx);
-        INDArray scale = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, 1);
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, d);
-        kernels.layerNorm(x, weight, bias, cfg.eps(), scale, out);          // one pass per row
-        ctx.at(scaleName, layer, scale);                                     // [batch, pos, 1]
-        ctx.release(scale);
-        return ctx.at(normName, layer, out);                                 // [batch, pos, d_model]
-    }
-
-    /** The same LayerNorm in separate steps, for a hook on the scale that may change it before it is used. */
-    private INDArray layerNormHookedScale(INDArray x, INDArray weight, INDArray bias, String scaleName, String normName,
-                                          int layer, HookContext ctx) {
+                               int layer, HookContext ctx, Arena.Scope s) {
         long batch = x.size(0), pos = x.size(1), d = x.size(2), n = batch * pos;
-        INDArray x2 = x.reshape(n, d);                                       // [batch·pos, d_model]
-        INDArray mean = shaped(x2.mean(1), n, 1);
-        INDArray centered = x2.subColumnVector(mean);
-        INDArray squares = centered.mul(centered);
-        INDArray scale = shaped(Transforms.sqrt(squares.mean(1).addi(cfg.eps()), false), batch, pos, 1);
-        ctx.release(mean);
-        ctx.release(squares);
-        scale = ctx.at(scaleName, layer, scale);                             // [batch, pos, 1]
+        if (!ctx.hooked(scaleName)) {
+            INDArray scale = s.alloc(batch, pos, 1);
+            INDArray out = s.alloc(batch, pos, d);
+            kernels.layerNorm(x, weight, bias, cfg.eps(), scale, out);          // one pass per row
+            ctx.at(scaleName, layer, scale);                                     // [batch, pos, 1]
+            return ctx.at(normName, layer, out);                                 // [batch, pos, d_model]
+        }
+        // A hook on the scale may change it before it is used: the same LayerNorm in separate steps.
+        INDArray x2 = x.reshape(n, d);                                           // [batch·pos, d_model]
+        INDArray centered = s.track(x2.subColumnVector(s.track(x2.mean(1)).reshape(n, 1)));
+        INDArray squares = s.track(centered.mul(centered));
+        INDArray scale = ctx.at(scaleName, layer,
+                shaped(s.track(Transforms.sqrt(s.track(squares.mean(1)).addi(cfg.eps()), false)), batch, pos, 1));
         centered.diviColumnVector(scale.reshape(n, 1)).muliRowVector(weight).addiRowVector(bias);
-        return ctx.at(normName, layer, shaped(centered, batch, pos, d));     // [batch, pos, d_model]
-    }
-
-    private INDArray attention(int l, INDArray x, HookContext ctx) {
-        return arch.isGpt2Block(cfg.nHeads()) ? fusedAttention(l, x, ctx) : attentionStepByStep(l, x, ctx);
+        return ctx.at(normName, layer, shaped(centered, batch, pos, d));         // [batch, pos, d_model]
     }
 
     /**
-     * Attention of any architecture, each step on whole arrays in the paper's order: project →
-     * (per-head q/k norm) → rotary → scores → soft cap → mask (causal, sliding window) → softmax →
-     * pattern·v → output projection (→ post-norm). Grouped key/value heads serve
-     * {@code n_heads / n_kv_heads} query heads each; {@code hook_k}/{@code hook_v} have the key/value heads.
+     * Attention, in the paper's order: project → q, k, v → (per-head q/k norm, Qwen 3) → (rotary) →
+     * scores → (soft cap) → mask (causal, sliding window) → softmax → pattern · v → output projection
+     * (→ post-norm, Gemma 2). Grouped key/value heads serve {@code n_heads / n_kv_heads} query heads
+     * each; {@code hook_k}/{@code hook_v} have the key/value heads. Scores, softmax and pattern · v run
+     * in the fused kernel unless a hook may change the scores or the pattern before they are used.
      */
-    private INDArray attentionStepByStep(int l, INDArray x, HookContext ctx) {
+    private INDArray attention(int l, INDArray x, HookContext ctx, Arena.Scope s) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         int batch = (int) x.size(0), pos = (int) x.size(1), n = batch * pos;
-        int heads = cfg.nHeads(), kvHeads = cfg.nKvHeads(), dHead = cfg.dHead(), group = heads / kvHeads;
-        long qw = (long) heads * dHead, kw = (long) kvHeads * dHead;
-        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), null, lw.qkvB());  // [batch·pos, (heads + 2·kv)·d_head]
-        INDArray q = ctx.at(h.q(), l, qkv.get(all(), interval(0, qw)).dup('c').reshape(batch, pos, heads, dHead));
-        INDArray k = ctx.at(h.k(), l, qkv.get(all(), interval(qw, qw + kw)).dup('c').reshape(batch, pos, kvHeads, dHead));
-        INDArray v = ctx.at(h.v(), l, qkv.get(all(), interval(qw + kw, qw + 2 * kw)).dup('c').reshape(batch, pos, kvHeads, dHead));
-        ctx.release(qkv);
-        if (arch.qkNorm()) {                                                   // Qwen 3: RMSNorm of each head
-            q = rmsNorm(q, lw.qNormW(), h.qNormScale(), h.qNormNormalized(), l, ctx);
-            k = rmsNorm(k, lw.kNormW(), h.kNormScale(), h.kNormNormalized(), l, ctx);
+        int heads = cfg.nHeads(), kvHeads = cfg.nKvHeads(), dHead = cfg.dHead();
+        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), packed(l, PackedWeights.Matrix.QKV), lw.qkvB(), s);
+        INDArray byHead = qkv.reshape(batch, pos, heads + 2 * kvHeads, dHead);   // [batch, pos, head | kv_head | kv_head, d_head]
+        INDArray qView = byHead.get(all(), all(), interval(0, heads), all());    // [batch, pos, head, d_head]
+        INDArray kView = byHead.get(all(), all(), interval(heads, heads + kvHeads), all());        // [batch, pos, kv_head, d_head]
+        INDArray vView = byHead.get(all(), all(), interval(heads + kvHeads, heads + 2 * kvHeads), all());
+        INDArray q = ctx.at(h.q(), l, qView), k = ctx.at(h.k(), l, kView), v = ctx.at(h.v(), l, vView);
+        if (arch.qkNorm()) {
+            q = rmsNorm(q, lw.qNormW(), h.qNormScale(), h.qNormNormalized(), l, ctx, s);
+            k = rmsNorm(k, lw.kNormW(), h.kNormScale(), h.kNormNormalized(), l, ctx, s);
         }
         if (rotary != null) {
-            q = q.dup('c');
-            k = k.dup('c');
+            q = s.track(q.dup('c'));
+            k = s.track(k.dup('c'));
             rotary.apply(q, 0);
             rotary.apply(k, 0);
-            q = ctx.at(h.rotQ(), l, q);                                        // [batch, pos, head, d_head]
-            k = ctx.at(h.rotK(), l, k);                                        // [batch, pos, kv_head, d_head]
+            q = ctx.at(h.rotQ(), l, q);                                          // [batch, pos, head, d_head]
+            k = ctx.at(h.rotK(), l, k);                                          // [batch, pos, kv_head, d_head]
         }
         INDArray z;
         if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
-            // Nothing may change the scores or the pattern: the fused kernel, as for GPT-2 blocks.
-            INDArray joined = sameAsQkv(q, k, v, batch, pos);                   // [batch·pos, (heads + 2·kv)·d_head]
-            INDArray zArr = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
-            fusedScoresAndPattern(l, joined, batch, pos, ctx, zArr);
-            ctx.release(joined);
-            ctx.release(q);
-            ctx.release(k);
-            ctx.release(v);
-            z = ctx.at(h.z(), l, zArr);                                        // [batch, pos, head, d_head]
+            // Hooks that changed q, k or v in place changed qkv itself; new arrays are put side by side again.
+            INDArray joined = q == qView && k == kView && v == vView ? qkv : sameAsQkv(q, k, v, batch, pos, s);
+            z = s.alloc(batch, pos, heads, dHead);
+            INDArray scores = ctx.wants(h.attnScores()) ? s.alloc(batch, heads, pos, pos) : null;
+            INDArray pattern = ctx.wants(h.pattern())
+                    ? s.alloc(ctx.recordsInBf16(h.pattern()) ? DataType.BFLOAT16 : DataType.FLOAT, batch, heads, pos, pos) : null;
+            kernels.attention(joined, attentionShape(l, batch, pos), scores, pattern, z);
+            if (scores != null) ctx.at(h.attnScores(), l, scores);              // [batch, head, query, key]
+            if (pattern != null) ctx.at(h.pattern(), l, pattern);               // [batch, head, query, key]
         } else {
-            z = ctx.at(h.z(), l, stepByStepScoresAndPattern(l, q, k, v, ctx));
+            z = stepByStepScoresAndPattern(l, q, k, v, ctx, s);
         }
-        INDArray attnOut = shaped(outputProjection(l, z, batch, pos, ctx), batch, pos, cfg.dModel());
-        ctx.release(z);
-        if (arch.postNorms()) {
-            INDArray normed = rmsNorm(attnOut, lw.ln1PostW(), h.ln1PostScale(), h.ln1PostNormalized(), l, ctx);
-            ctx.release(attnOut);
-            attnOut = normed;
-        }
-        return ctx.at(h.attnOut(), l, attnOut);                               // [batch, pos, d_model]
+        z = ctx.at(h.z(), l, z);                                                 // [batch, pos, head, d_head]
+        INDArray attnOut = shaped(outputProjection(l, z, batch, pos, ctx, s), batch, pos, cfg.dModel());
+        if (arch.postNorms()) attnOut = rmsNorm(attnOut, lw.ln1PostW(), h.ln1PostScale(), h.ln1PostNormalized(), l, ctx, s);
+        return ctx.at(h.attnOut(), l, attnOut);                                  // [batch, pos, d_model]
     }
 
     /**
@@ -366,54 +321,41 @@ final class Forward {
      *
      * @return z {@code [batch, pos, head, d_head]}
      */
-    private INDArray stepByStepScoresAndPattern(int l, INDArray q, INDArray k, INDArray v, HookContext ctx) {
+    private INDArray stepByStepScoresAndPattern(int l, INDArray q, INDArray k, INDArray v, HookContext ctx, Arena.Scope s) {
         BlockHooks h = names.get(l);
         int heads = cfg.nHeads(), group = heads / cfg.nKvHeads();
-        INDArray qh = q.permute(0, 2, 1, 3).dup('c');                         // [batch, head, pos, d_head]
-        INDArray kh = perQueryHead(k, heads, group);                          // [batch, head, pos, d_head]
-        INDArray vh = perQueryHead(v, heads, group);
-        ctx.release(q);
-        ctx.release(k);
-        ctx.release(v);
-        INDArray kt = kh.permute(0, 1, 3, 2).dup('c');                     // [batch, head, d_head, key]
-        INDArray scores = Nd4j.matmul(qh, kt).divi(cfg.attnScale());          // [batch, head, query, key]
-        kt.close();
-        qh.close();
-        kh.close();
-        if (arch.attnSoftCap() > 0) softCap(scores, arch.attnSoftCap());       // Gemma 2, before the mask
+        INDArray qh = s.track(q.permute(0, 2, 1, 3).dup('c'));                   // [batch, head, pos, d_head]
+        INDArray kt = s.track(perQueryHead(k, heads, group, s).permute(0, 1, 3, 2).dup('c')); // [batch, head, d_head, key]
+        INDArray scores = s.track(Nd4j.matmul(qh, kt)).divi(cfg.attnScale());   // [batch, head, query, key]
+        if (arch.attnSoftCap() > 0) softCap(scores, arch.attnSoftCap());         // Gemma 2, before the mask
         mask(scores, arch.windowOf(l));
-        scores = ctx.at(h.attnScores(), l, scores);                           // [batch, head, query, key]
-        INDArray pattern = Nd4j.createUninitialized(DataType.FLOAT, scores.shape());
+        scores = ctx.at(h.attnScores(), l, scores);                             // [batch, head, query, key]
+        INDArray pattern = s.alloc(scores.shape());
         Nd4j.exec(new SoftMax(scores, pattern, 3));
-        ctx.release(scores);
-        pattern = ctx.at(h.pattern(), l, pattern);                            // [batch, head, query, key]
-        INDArray zh = Nd4j.matmul(pattern, vh);                               // [batch, head, pos, d_head]
-        vh.close();
-        ctx.release(pattern);
-        INDArray z = zh.permute(0, 2, 1, 3).dup('c');                          // [batch, pos, head, d_head]
-        zh.close();
-        return z;
+        pattern = ctx.at(h.pattern(), l, pattern);                              // [batch, head, query, key]
+        INDArray zh = s.track(Nd4j.matmul(pattern, perQueryHead(v, heads, group, s))); // [batch, head, pos, d_head]
+        return s.track(zh.permute(0, 2, 1, 3).dup('c'));                         // [batch, pos, head, d_head]
     }
 
     /** {@code z · W_O + b_O} ({@code [batch·pos, d_model]}), through {@code hook_result} when it is asked for. */
-    private INDArray outputProjection(int l, INDArray z, int batch, int pos, HookContext ctx) {
+    private INDArray outputProjection(int l, INDArray z, int batch, int pos, HookContext ctx, Arena.Scope s) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         int heads = cfg.nHeads(), dHead = cfg.dHead(), n = batch * pos;
-        if (!ctx.wants(h.result())) return linear(z.reshape(n, heads * dHead), lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB());
-        INDArray zByHead = shaped(z.permute(2, 0, 1, 3).dup('c'), heads, n, dHead);   // [head, batch·pos, d_head]
-        INDArray perHead = Nd4j.matmul(zByHead, asFloat(lw.oW()).reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
-        zByHead.close();
+        if (!ctx.wants(h.result())) return linear(z.reshape(n, heads * dHead), lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB(), s);
+        INDArray zByHead = shaped(s.track(z.permute(2, 0, 1, 3).dup('c')), heads, n, dHead);   // [head, batch·pos, d_head]
+        INDArray oW = lw.oW().dataType() == DataType.FLOAT ? lw.oW() : s.track(lw.oW().castTo(DataType.FLOAT));
+        INDArray perHead = s.track(Nd4j.matmul(zByHead, oW.reshape(heads, dHead, cfg.dModel()))); // [head, batch·pos, d_model]
         INDArray result = ctx.at(h.result(), l,
                 perHead.reshape(heads, batch, pos, cfg.dModel()).permute(1, 2, 0, 3)); // [batch, pos, head, d_model]
-        return shaped(result.sum(2), n, cfg.dModel()).addiRowVector(lw.oB());        // [batch·pos, d_model]
+        return shaped(s.track(result.sum(2)), n, cfg.dModel()).addiRowVector(lw.oB());  // [batch·pos, d_model]
     }
 
     /** Key or value heads {@code [batch, pos, kv_head, d_head]} as {@code [batch, head, pos, d_head]}, each serving {@code group} query heads. */
-    private static INDArray perQueryHead(INDArray kv, int heads, int group) {
+    private static INDArray perQueryHead(INDArray kv, int heads, int group, Arena.Scope s) {
         INDArray byHead = kv.permute(0, 2, 1, 3);                              // [batch, kv_head, pos, d_head]
-        if (group == 1) return byHead.dup('c');
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, kv.size(0), heads, kv.size(1), kv.size(3));
+        if (group == 1) return s.track(byHead.dup('c'));
+        INDArray out = s.alloc(kv.size(0), heads, kv.size(1), kv.size(3));
         for (int hq = 0; hq < heads; hq++) out.get(all(), point(hq), all(), all()).assign(byHead.get(all(), point(hq / group), all(), all()));
         return out;
     }
@@ -440,69 +382,6 @@ final class Forward {
         x.muli(cap);
     }
 
-    private INDArray fusedAttention(int l, INDArray x, HookContext ctx) {
-        BlockHooks h = names.get(l);
-        LayerWeights lw = w.layers().get(l);
-        int batch = (int) x.size(0), pos = (int) x.size(1);
-        int heads = cfg.nHeads(), dHead = cfg.dHead(), n = batch * pos;
-
-        INDArray qkv = linear(x.reshape(n, cfg.dModel()), lw.qkvW(), packed(l, PackedWeights.Matrix.QKV), lw.qkvB()); // [batch·pos, 3·heads·d_head]
-        INDArray qkv5 = qkv.reshape(batch, pos, 3, heads, dHead);           // [batch, pos, 3, head, d_head]
-        INDArray qView = qkv5.get(all(), all(), point(0), all(), all());   // [batch, pos, head, d_head]
-        INDArray kView = qkv5.get(all(), all(), point(1), all(), all());
-        INDArray vView = qkv5.get(all(), all(), point(2), all(), all());
-        INDArray q = ctx.at(h.q(), l, qView);
-        INDArray k = ctx.at(h.k(), l, kView);
-        INDArray v = ctx.at(h.v(), l, vView);
-
-        // Hooks that change q, k or v in place change qkv itself; replacements are put side by side again.
-        INDArray qkvUsed = q == qView && k == kView && v == vView ? qkv : sameAsQkv(q, k, v, batch, pos);
-        INDArray zArr = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, heads, dHead);
-        if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
-            fusedScoresAndPattern(l, qkvUsed, batch, pos, ctx, zArr);
-        } else {
-            INDArray used5 = qkvUsed.reshape(batch, pos, 3, heads, dHead);     // [batch, pos, 3, head, d_head]
-            INDArray zh = stepByStepScoresAndPattern(l, used5.get(all(), all(), point(0), all(), all()).dup('c'),
-                    used5.get(all(), all(), point(1), all(), all()).dup('c'), used5.get(all(), all(), point(2), all(), all()).dup('c'), ctx);
-            zArr.assign(zh);
-            zh.close();
-        }
-        if (qkvUsed != qkv) ctx.release(qkvUsed);
-        ctx.release(qkv, q, k, v);
-        INDArray z = ctx.at(h.z(), l, zArr);                                // [batch, pos, head, d_head]
-
-        INDArray attnOut;
-        if (ctx.wants(h.result())) {
-            INDArray zByHead = shaped(z.permute(2, 0, 1, 3).dup('c'), heads, n, dHead); // [head, batch·pos, d_head]
-            INDArray perHead = Nd4j.matmul(zByHead, asFloat(lw.oW()).reshape(heads, dHead, cfg.dModel())); // [head, batch·pos, d_model]
-            zByHead.close();
-            INDArray result = ctx.at(h.result(), l,
-                    perHead.reshape(heads, batch, pos, cfg.dModel()).permute(1, 2, 0, 3)); // [batch, pos, head, d_model]
-            INDArray summed = shaped(result.sum(2), n, cfg.dModel()).addiRowVector(lw.oB()); // [batch·pos, d_model]
-            attnOut = shaped(summed, batch, pos, cfg.dModel());
-        } else {
-            INDArray zFlat = z.reshape(n, heads * dHead);                   // [batch·pos, head·d_head]
-            attnOut = shaped(linear(zFlat, lw.oW(), packed(l, PackedWeights.Matrix.O), lw.oB()), batch, pos, cfg.dModel());
-        }
-        ctx.release(zArr, z);
-        return ctx.at(h.attnOut(), l, attnOut);                             // [batch, pos, d_model]
-    }
-
-    /**
-     * Scores, softmax and pattern·v in one pass of the fused kernel; the {@code [batch, head, query, key]}
-     * arrays exist only when the cache records them.
-     */
-    private void fusedScoresAndPattern(int l, INDArray qkv, int batch, int pos, HookContext ctx, INDArray zOut) {
-        BlockHooks h = names.get(l);
-        int heads = cfg.nHeads();
-        INDArray scores = ctx.wants(h.attnScores()) ? Nd4j.createUninitialized(DataType.FLOAT, batch, heads, pos, pos) : null;
-        INDArray pattern = ctx.wants(h.pattern()) ? Nd4j.createUninitialized(
-                ctx.recordsInBf16(h.pattern()) ? DataType.BFLOAT16 : DataType.FLOAT, batch, heads, pos, pos) : null;
-        kernels.attention(qkv, attentionShape(l, batch, pos), scores, pattern, zOut);
-        if (scores != null) ctx.at(h.attnScores(), l, scores);                // [batch, head, query, key]
-        if (pattern != null) ctx.at(h.pattern(), l, pattern);                 // [batch, head, query, key]
-    }
-
     /** What block {@code l}'s attention computes besides its inputs: heads, key/value heads, scale, soft cap, window. */
     private Attention.Shape attentionShape(int l, int batch, int pos) {
         return new Attention.Shape(batch, pos, cfg.nHeads(), cfg.nKvHeads(), cfg.dHead(), cfg.attnScale(), arch.attnSoftCap(),
@@ -510,9 +389,9 @@ final class Forward {
     }
 
     /** q, k and v (some replaced by hooks or rotated) side by side again as one {@code [batch·pos, (heads + 2·kv)·d_head]} array. */
-    private INDArray sameAsQkv(INDArray q, INDArray k, INDArray v, int batch, int pos) {
+    private INDArray sameAsQkv(INDArray q, INDArray k, INDArray v, int batch, int pos, Arena.Scope s) {
         long qw = (long) cfg.nHeads() * cfg.dHead(), kw = (long) cfg.nKvHeads() * cfg.dHead();
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, pos, qw + 2 * kw);
+        INDArray out = s.alloc(batch, pos, qw + 2 * kw);
         out.get(all(), all(), interval(0, qw)).assign(q.reshape(batch, pos, qw));
         out.get(all(), all(), interval(qw, qw + kw)).assign(k.reshape(batch, pos, kw));
         out.get(all(), all(), interval(qw + kw, qw + 2 * kw)).assign(v.reshape(batch, pos, kw));
@@ -523,45 +402,26 @@ final class Forward {
      * {@code W_out · act(x·W_in + b_in) + b_out}, or gated: {@code W_out · (act(x·W_gate) ⊙ (x·W_in))}
      * with {@code hook_pre} the gate's input and {@code hook_pre_linear} the linear branch (TransformerLens's names).
      */
-    private INDArray mlp(int l, INDArray x, HookContext ctx) {
+    private INDArray mlp(int l, INDArray x, HookContext ctx, Arena.Scope s) {
         BlockHooks h = names.get(l);
         LayerWeights lw = w.layers().get(l);
         int batch = (int) x.size(0), pos = (int) x.size(1), n = batch * pos;
         INDArray x2 = x.reshape(n, cfg.dModel());                              // [batch·pos, d_model]
         INDArray post;
         if (arch.gatedMlp()) {
-            INDArray pre = ctx.at(h.mlpPre(), l, shaped(linear(x2, lw.gateW(), null, null), batch, pos, cfg.dMlp()));
-            INDArray preLinear = ctx.at(h.mlpPreLinear(), l, shaped(linear(x2, lw.inW(), null, lw.inB()), batch, pos, cfg.dMlp()));
-            INDArray act = cfg.actFn().apply(pre);
-            ctx.release(pre);
-            post = ctx.at(h.mlpPost(), l, act.muli(preLinear));                // [batch, pos, d_mlp]
-            ctx.release(preLinear);
+            INDArray pre = ctx.at(h.mlpPre(), l, shaped(linear(x2, lw.gateW(), packed(l, PackedWeights.Matrix.GATE), null, s), batch, pos, cfg.dMlp()));
+            INDArray preLinear = ctx.at(h.mlpPreLinear(), l,
+                    shaped(linear(x2, lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB(), s), batch, pos, cfg.dMlp()));
+            post = ctx.at(h.mlpPost(), l, s.track(cfg.actFn().apply(pre)).muli(preLinear)); // [batch, pos, d_mlp]
         } else {
             INDArray pre = ctx.at(h.mlpPre(), l,
-                    shaped(linear(x2, lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB()), batch, pos, cfg.dMlp())); // [batch, pos, d_mlp]
-            post = ctx.at(h.mlpPost(), l, cfg.actFn().apply(pre));              // [batch, pos, d_mlp]
-            ctx.release(pre);
+                    shaped(linear(x2, lw.inW(), packed(l, PackedWeights.Matrix.IN), lw.inB(), s), batch, pos, cfg.dMlp())); // [batch, pos, d_mlp]
+            post = ctx.at(h.mlpPost(), l, s.track(cfg.actFn().apply(pre)));     // [batch, pos, d_mlp]
         }
-        INDArray out = shaped(linear(post.reshape(n, cfg.dMlp()), lw.outW(), packed(l, PackedWeights.Matrix.OUT), lw.outB()),
+        INDArray out = shaped(linear(post.reshape(n, cfg.dMlp()), lw.outW(), packed(l, PackedWeights.Matrix.OUT), lw.outB(), s),
                 batch, pos, cfg.dModel());                                     // [batch, pos, d_model]
-        ctx.release(post);
-        if (arch.postNorms()) {
-            INDArray normed = rmsNorm(out, lw.ln2PostW(), h.ln2PostScale(), h.ln2PostNormalized(), l, ctx);
-            ctx.release(out);
-            out = normed;
-        }
+        if (arch.postNorms()) out = rmsNorm(out, lw.ln2PostW(), h.ln2PostScale(), h.ln2PostNormalized(), l, ctx, s);
         return ctx.at(h.mlpOut(), l, out);                                     // [batch, pos, d_model]
-    }
-
-    private INDArray unembed(INDArray x) {
-        long batch = x.size(0), pos = x.size(1);
-        INDArray x2 = x.reshape(batch * pos, cfg.dModel());                         // [batch·pos, d_model]
-        INDArray W_U = w.W_U();
-        // The tied unembedding W_Eᵀ is multiplied by W_E's rows (packed when the model keeps a copy), not a transposed view.
-        Gemm.PackedRows rows = packed == null || !storedTransposed(W_U) ? null : packed.unembed();
-        INDArray logits = Nd4j.createUninitialized(DataType.FLOAT, batch * pos, cfg.dVocab());
-        kernels.linear(x2, W_U, rows, w.b_U(), logits);                            // [batch·pos, d_vocab]
-        return shaped(logits, batch, pos, cfg.dVocab());                            // [batch, pos, d_vocab]
     }
 
     /** Whether {@code W_U [d_model, d_vocab]} is the transpose of a row-major {@code [d_vocab, d_model]} array (tied W_E, lm_head). */
@@ -569,21 +429,16 @@ final class Forward {
         return W_U.rank() == 2 && W_U.stride(0) == 1 && W_U.stride(1) == W_U.size(0);
     }
 
-    /** A weight as float32: itself, or a widened copy of a bfloat16 one (for the rare steps ND4J computes). */
-    static INDArray asFloat(INDArray weight) {
-        return weight.dataType() == DataType.FLOAT ? weight : weight.castTo(DataType.FLOAT);
-    }
-
     /** {@code a + b} into a fresh array of their shape. */
-    static INDArray add(INDArray a, INDArray b) {
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, a.shape());
+    private static INDArray add(INDArray a, INDArray b, Arena.Scope s) {
+        INDArray out = s.alloc(a.shape());
         Rows.add(a, b, out);
         return out;
     }
 
     /**
      * A fresh contiguous array seen in another shape. Unlike {@code reshape}, the result is not a
-     * view but a second owner of the same memory, so {@link HookContext#release} can free it.
+     * view but a second owner of the same memory (the arena knows them as one).
      */
     static INDArray shaped(INDArray fresh, long... shape) {
         return Nd4j.create(fresh.data(), shape);
@@ -594,8 +449,8 @@ final class Forward {
     }
 
     /** {@code x · weight + bias} into a fresh {@code [rows, out]} array, from the packed copy when there is one. */
-    private INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias) {
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), weight.size(1));
+    private INDArray linear(INDArray x, INDArray weight, Gemm.Packed packedWeight, INDArray bias, Arena.Scope s) {
+        INDArray out = s.alloc(x.size(0), weight.size(1));
         kernels.linear(x, weight, packedWeight, bias, out);
         return out;
     }

@@ -100,22 +100,24 @@ final class HookContext {
         return ownersOfKept;
     }
 
+    /** The buffers of every array a hook or the cache has seen (views lead to their owner's): never freed by the arena. */
+    Set<org.nd4j.linalg.api.buffer.DataBuffer> escapedOwners() {
+        Set<org.nd4j.linalg.api.buffer.DataBuffer> owners = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (INDArray a : escaped) owners.add(Arena.owner(a));
+        return owners;
+    }
+
     /**
-     * Frees {@code owner} now, unless it or any array viewing its memory was seen by a hook or the
-     * cache. Off-heap memory otherwise waits for a garbage collection, which at 1024 tokens
-     * doubles peak memory and makes the next allocation slow.
+     * An array the arena does not free because something saw it: when the cache keeps only views of its
+     * memory (hook_q/k/v of the joined projection), closing the cache must free it, since closing a view cannot.
      */
-    void release(INDArray owner, INDArray... viewsOfOwner) {
-        if (owner == null || escaped.contains(owner) || owner.isView() || !owner.closeable()) return;
-        boolean seen = false, cached = false;
-        for (INDArray v : viewsOfOwner) {
-            seen |= escaped.contains(v);
-            cached |= kept.contains(v);
+    void seenArray(INDArray owner) {
+        org.nd4j.linalg.api.buffer.DataBuffer buffer = Arena.owner(owner);
+        boolean keptWhole = false, keptAsView = false;
+        for (INDArray k : kept) {
+            if (Arena.owner(k) != buffer) continue;
+            if (k.isView()) keptAsView = true; else keptWhole = true;
         }
-        if (!seen) {
-            owner.close();
-        } else if (cached) {
-            ownersOfKept.add(owner);
-        }
+        if (keptAsView && !keptWhole) ownersOfKept.add(owner);
     }
 }

@@ -25,7 +25,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class PackedWeights {
     /** The matrices of one block, in {@link LayerWeights} order. */
     enum Matrix {
-        QKV("attn.W_Q/W_K/W_V"), O("attn.W_O"), IN("mlp.W_in"), OUT("mlp.W_out");
+        QKV("attn.W_Q/W_K/W_V"), O("attn.W_O"), IN("mlp.W_in"), OUT("mlp.W_out"), GATE("mlp.W_gate");
 
         final String tlName;
 
@@ -77,15 +77,10 @@ final class PackedWeights {
         this.off = bytes > budgetBytes;
     }
 
-    /**
-     * Whether the forward pass asks for this matrix packed: the step-by-step attention of other than
-     * GPT-2 blocks and the gated MLP read q/k/v and the MLP's input weights from their arrays, so
-     * those copies are never made and must not count against the budget.
-     */
+    /** Whether the model has this matrix (only gated MLPs have {@code W_gate}; attention-only models no MLP). */
     private static boolean readPacked(ModelConfig cfg, Matrix m) {
-        if (m == Matrix.QKV) return cfg.arch().isGpt2Block(cfg.nHeads());
-        if (m == Matrix.IN) return !cfg.arch().gatedMlp();
-        return true;
+        if (m == Matrix.GATE) return cfg.arch().gatedMlp() && !cfg.attnOnly();
+        return !(cfg.attnOnly() && (m == Matrix.IN || m == Matrix.OUT));
     }
 
     /**
@@ -249,6 +244,7 @@ final class PackedWeights {
             case O -> lw.oW();
             case IN -> lw.inW();
             case OUT -> lw.outW();
+            case GATE -> lw.gateW();
         };
     }
 }
