@@ -28,6 +28,7 @@ public final class ForwardBenchmark {
         String model = null;
         int[] lengths = {45, 1024};
         int runs = 0;
+        int warmups = 40;
         int peakChild = 0;
         boolean peakBf16 = false;
         for (int i = 0; i < args.length; i++) {
@@ -40,6 +41,7 @@ public final class ForwardBenchmark {
                 }
                 case "--tokens" -> lengths = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--warmups" -> warmups = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -51,7 +53,7 @@ public final class ForwardBenchmark {
         }
         List<String> modelArgs = model == null ? List.of("--random") : List.of("--model", model);
         System.err.println(m);
-        warmUp(m, Arrays.stream(lengths).max().orElse(45));
+        warmUp(m, Arrays.stream(lengths).max().orElse(45), warmups);
         boolean peaks = !Boolean.getBoolean("noPeak");
         for (int len : lengths) {
             long[] ids = new Random(len).longs(len, 0, m.cfg().dVocab()).toArray();
@@ -83,13 +85,13 @@ public final class ForwardBenchmark {
      * 1,024 tokens reaches code paths (long attention rows, row blocks of a matrix product) that
      * 45 tokens never does. PyTorch's kernels are compiled ahead of time.
      */
-    private static void warmUp(HookedTransformer m, int longest) {
+    private static void warmUp(HookedTransformer m, int longest, int shortRuns) {
         INDArray short45 = Nd4j.createFromArray(new long[][] {new Random(3).longs(45, 0, m.cfg().dVocab()).toArray()});
         INDArray long512 = Nd4j.createFromArray(new long[][] {new Random(4).longs(512, 0, m.cfg().dVocab()).toArray()});
-        for (int i = 0; i < 40; i++) m.forward(short45).close();
+        for (int i = 0; i < shortRuns; i++) m.forward(short45).close();
         // Long prompts only when a long prompt is measured: their activations would otherwise set the
         // process's peak resident size that a 45-token-only run reports.
-        for (int i = 0; i < (longest > 128 ? 4 : 0); i++) {
+        for (int i = 0; i < (longest > 128 ? Math.max(1, shortRuns / 10) : 0); i++) {
             m.forward(long512).close();
             Run r = m.runWithCache(long512, CacheSpec.all());
             r.cache().close();
