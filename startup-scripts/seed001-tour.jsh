@@ -27,7 +27,7 @@ show(r.logits());                                // [1, pos, d_vocab]
 topk(text, 5);
 
 // Per-token log-probs: how likely the model found each next token of the prompt.
-INDArray logProbs = HookedTransformer.tokenLogProbs(r.logits(), r.tokens());   // [1, pos-1]
+INDArray logProbs = LogProbs.tokenLogProbs(r.logits(), r.tokens());   // [1, pos-1]
 var lpTable = new dev.jlens.view.Table("position", "token", "next", "log p(next)");
 for (int i = 0; i < logProbs.size(1); i++) {
     lpTable.row(i, "'" + dev.jlens.view.TokenText.visible(strToks.get(i)) + "'",

@@ -1,12 +1,12 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.model.Hook;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.Labels;
 import dev.jlens.view.Table;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.ColourScale;
@@ -167,10 +167,10 @@ public final class Ablation {
         @Override
         public String toText(TerminalStyle style) {
             Table t = new Table("token", "KL", "Hellinger");
-            for (int i = 0; i < tokens.size(); i++) t.row(Labels.visible(tokens.get(i)), kl[i], hellinger[i]);
+            for (int i = 0; i < tokens.size(); i++) t.row(TokenText.visible(tokens.get(i)), kl[i], hellinger[i]);
             return String.format("%s-ablating %s: mean KL %.4g nats, mean Hellinger %.4g; last prediction '%s' → '%s'%n",
-                    mode, what, meanKl(), meanHellinger(), Labels.visible(topBefore),
-                    Labels.visible(topAfter)) + t;
+                    mode, what, meanKl(), meanHellinger(), TokenText.visible(topBefore),
+                    TokenText.visible(topAfter)) + t;
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
@@ -237,7 +238,7 @@ public final class ActivationPatching {
         List<String> c = Prompts.strs(model, clean), x = Prompts.strs(model, corrupted);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < c.size(); i++) {
-            String ci = dev.jlens.view.Labels.visible(c.get(i)), xi = dev.jlens.view.Labels.visible(x.get(i));
+            String ci = TokenText.visible(c.get(i)), xi = TokenText.visible(x.get(i));
             out.add(ci.equals(xi) ? ci : ci + "/" + xi);
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.cache.HookNames;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.HookedTransformer;
@@ -74,7 +75,7 @@ public record AttentionPatterns(List<String> tokens, List<String> headNames, flo
         int n = tokens.size();
         double[][] v = new double[n][n];
         for (int q = 0; q < n; q++) for (int k = 0; k < n; k++) v[q][k] = k <= q ? patterns[index][q][k] : Double.NaN;
-        Heatmap h = new Heatmap(headNames.get(index) + " attention (row: query, column: key)", tokens, tokens, null, v, null,
+        Heatmap h = new Heatmap(headNames.get(index) + " attention (row: query, column: key)", TokenText.visible(tokens), TokenText.visible(tokens), null, v, null,
                 ColourScale.unit(), "attention");
         return HeatmapFigure.of(h, "attention-" + headNames.get(index));
     }

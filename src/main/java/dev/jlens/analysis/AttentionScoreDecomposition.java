@@ -1,9 +1,9 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.cache.HookNames;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
-import dev.jlens.view.Labels;
 import dev.jlens.view.Table;
 import dev.jlens.view.ColourScale;
 import dev.jlens.view.Heatmap;
@@ -144,7 +144,7 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
             default -> throw new IllegalArgumentException("terms: token·token, token·position, position·token, position·position, total");
         };
         double[][] v = masked(t);
-        return HeatmapFigure.of(new Heatmap(head + " " + name + " score term (row: query, column: key)", tokens, tokens, null, v,
+        return HeatmapFigure.of(new Heatmap(head + " " + name + " score term (row: query, column: key)", TokenText.visible(tokens), TokenText.visible(tokens), null, v,
                 null, ColourScale.diverging(v), name), "scores-" + head);
     }
 
@@ -172,7 +172,7 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         List<String> rows = new ArrayList<>(), cols = new ArrayList<>();
         for (String side : List.of("tok ", "pos ")) {
             for (int i = 0; i < n; i++) {
-                String t = side + dev.jlens.view.Labels.visible(tokens.get(i));
+                String t = side + TokenText.visible(tokens.get(i));
                 rows.add(t);
                 cols.add(t);
             }

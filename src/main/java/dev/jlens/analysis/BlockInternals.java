@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.view.ColourScale;
@@ -113,8 +114,8 @@ public record BlockInternals(List<String> prompt, int position, List<String> sta
     @Override
     public Heatmap heatmap() {
         BlockInternals shown = columns.size() > 100 ? topTokens(8) : this;
-        return new Heatmap("Next-token probabilities inside the blocks after '" + dev.jlens.view.Labels.visible(String.join("", prompt.subList(0, position + 1)))
-                + "' (position " + position + ")", stages, shown.columns, null, shown.probs, null, ColourScale.unit(), "probability");
+        return new Heatmap("Next-token probabilities inside the blocks after '" + TokenText.visible(String.join("", prompt.subList(0, position + 1)))
+                + "' (position " + position + ")", stages, TokenText.visible(shown.columns), null, shown.probs, null, ColourScale.unit(), "probability");
     }
 
     @Override

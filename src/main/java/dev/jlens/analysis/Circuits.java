@@ -1,7 +1,7 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.Labels;
 import dev.jlens.view.Table;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,9 +117,9 @@ public final class Circuits {
                 StringBuilder sb = new StringBuilder();
                 for (int j = 0; j < top.get(i).size(); j++) {
                     if (j > 0) sb.append("  ");
-                    sb.append(Labels.visible(top.get(i).get(j))).append(String.format(" (%.2f)", logits[i][j]));
+                    sb.append(TokenText.visible(top.get(i).get(j))).append(String.format(" (%.2f)", logits[i][j]));
                 }
-                t.row(Labels.visible(inputs.get(i)), sb.toString());
+                t.row(TokenText.visible(inputs.get(i)), sb.toString());
             }
             return circuit + "\n" + t;
         }

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.model.LogProbs;
 import dev.jlens.model.HookedTransformer;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -16,7 +17,7 @@ public final class Distributions {
 
     /** Log-probabilities of {@code [n, d_vocab]} logits (stable: max subtracted first). */
     public static INDArray logProbs(INDArray logits) {
-        return HookedTransformer.logSoftmax(logits.castTo(DataType.FLOAT));
+        return LogProbs.logSoftmax(logits.castTo(DataType.FLOAT));
     }
 
     /** {@code KL(p ‖ q) = Σ p·(log p − log q)} per row, in nats, from log-probabilities. */

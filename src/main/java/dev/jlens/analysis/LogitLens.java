@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.view.ColourScale;
@@ -169,10 +170,10 @@ public record LogitLens(List<String> tokens, List<String> nextTokens, List<Strin
             int s = n - 1 - i;
             rows.add(stages.get(s));
             values[i] = src[s].clone();
-            text[i] = topTokens[s].clone();
+            text[i] = TokenText.visible(List.of(topTokens[s])).toArray(String[]::new);
         }
         List<String> top = new ArrayList<>();
-        for (int p = 0; p < nextTokens.size(); p++) top.add(nextTokens.get(p) + (finalCorrect[p] ? "*" : ""));
+        for (int p = 0; p < nextTokens.size(); p++) top.add(TokenText.visible(nextTokens.get(p)) + (finalCorrect[p] ? "*" : ""));
         ColourScale scale = switch (colour) {
             case PROBABILITY -> ColourScale.unit();
             case LOGIT -> ColourScale.sequential(values);
@@ -186,7 +187,7 @@ public record LogitLens(List<String> tokens, List<String> nextTokens, List<Strin
             case KL -> "KL(final ‖ layer), nats";
         };
         return new Heatmap("Logit lens: top token per layer (colour: " + what + "; * = final prediction right)",
-                rows, tokens, top, values, text, scale, what);
+                rows, TokenText.visible(tokens), top, values, text, scale, what);
     }
 
     private static double max(double[][] v) {

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.view.BarChart;
 import dev.jlens.view.ChartFigure;
@@ -43,7 +44,7 @@ public record NextTokenProbs(List<String> prompt, int[] ids, List<String> tokens
     }
 
     public BarChart chart() {
-        return new BarChart("Next-token probabilities after '" + dev.jlens.view.Labels.visible(String.join("", prompt)) + "'", tokens, probs, "probability");
+        return new BarChart("Next-token probabilities after '" + TokenText.visible(String.join("", prompt)) + "'", TokenText.visible(tokens), probs, "probability");
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.jlens.analysis;
 
+import dev.jlens.model.LogProbs;
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
-import dev.jlens.view.Labels;
 import dev.jlens.view.Table;
 import dev.jlens.view.Bars;
 import dev.jlens.view.ChartFigure;
@@ -27,7 +28,7 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
 
     public static TokenLogProbs of(HookedTransformer model, INDArray tokens) {
         INDArray toks = Prompts.batchOfOne(tokens);
-        INDArray lp = HookedTransformer.tokenLogProbs(model.forward(toks), toks);     // [1, pos-1]
+        INDArray lp = LogProbs.tokenLogProbs(model.forward(toks), toks);     // [1, pos-1]
         List<String> strs = Prompts.strs(model, toks);
         return new TokenLogProbs(strs.subList(1, strs.size()), lp.reshape(lp.length()).castTo(
                 org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector());
@@ -42,7 +43,7 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
 
     public LineChart chart() {
         return new LineChart("Log-probability of each token given the ones before (loss " + String.format("%.3f", loss()) + ")",
-                "token", "log p(token)", tokens, List.of(new LineChart.Series("log p", logProbs)));
+                "token", "log p(token)", TokenText.visible(tokens), List.of(new LineChart.Series("log p", logProbs)));
     }
 
     @Override
@@ -51,7 +52,7 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
         double min = 0;
         for (double v : logProbs) min = Math.min(min, v);
         for (int i = 0; i < logProbs.length; i++) {
-            t.row(Labels.visible(tokens.get(i)), logProbs[i], Math.exp(logProbs[i]), Bars.bar(min == 0 ? 0 : logProbs[i] / min, 20));
+            t.row(TokenText.visible(tokens.get(i)), logProbs[i], Math.exp(logProbs[i]), Bars.bar(min == 0 ? 0 : logProbs[i] / min, 20));
         }
         return "log p per token " + Bars.sparkline(logProbs) + String.format("  (loss %.4f)%n", loss()) + t;
     }

@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ public final class VirtualHead {
         List<List<String>> tops = new ArrayList<>();
         double[][] values = new double[m.length][];
         for (int p = 0; p < m.length; p++) {
-            inputs.add(p + " " + dev.jlens.view.Labels.visible(strs.get(p)));
+            inputs.add(p + " " + TokenText.visible(strs.get(p)));
             int[] top = Distributions.topK(m[p], k);
             List<String> names = new ArrayList<>();
             values[p] = new double[top.length];

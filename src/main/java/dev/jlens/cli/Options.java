@@ -22,7 +22,7 @@ public record Options(Mode mode, Path model, Path startup, boolean noStartup, Pa
     public static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        UsageException(String message) {
+        public UsageException(String message) {
             super(message);
         }
     }
@@ -41,51 +41,36 @@ public record Options(Mode mode, Path model, Path startup, boolean noStartup, Pa
                          JAVA_HOME (the JDK), JLENS_HEAP (heap size, default 2g)
             """;
 
-    public static Options parse(String... args) throws UsageException {
-        Mode mode = Mode.INTERACTIVE;
-        Path model = null, startup = null, script = null;
-        boolean noStartup = false;
-        List<String> code = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String inlineValue = null;
-            if (a.startsWith("--") && a.contains("=")) {
-                inlineValue = a.substring(a.indexOf('=') + 1);
-                a = a.substring(0, a.indexOf('='));
-            }
-            switch (a) {
-                case "--help", "-h" -> mode = Mode.HELP;
-                case "--version", "-V" -> {
-                    if (mode != Mode.HELP) mode = Mode.VERSION;
-                }
-                case "--no-startup" -> noStartup = true;
-                case "--model", "-m" -> model = Path.of(inlineValue != null ? inlineValue : value(args, ++i, a));
-                case "--startup" -> startup = Path.of(inlineValue != null ? inlineValue : value(args, ++i, a));
-                case "-e", "--eval" -> {
-                    code.add(inlineValue != null ? inlineValue : value(args, ++i, a));
-                }
-                case "-" -> {
-                    if (script != null) throw new UsageException("give one script, not several");
-                    script = Path.of("-");
-                }
-                default -> {
-                    if (a.startsWith("-")) throw new UsageException("unknown option " + a + " (jlens --help lists them)");
-                    if (script != null) throw new UsageException("give one script, not several: " + script + " and " + a);
-                    script = Path.of(a);
-                }
-            }
-        }
-        if (mode == Mode.HELP || mode == Mode.VERSION) return new Options(mode, model, startup, noStartup, script, code);
-        if (!code.isEmpty() && script != null) throw new UsageException("give a script or -e CODE, not both");
-        if (noStartup && startup != null) throw new UsageException("--startup and --no-startup contradict each other");
-        if (!code.isEmpty()) mode = Mode.EVAL;
-        else if (script != null) mode = script.toString().equals("-") ? Mode.STDIN : Mode.SCRIPT;
-        return new Options(mode, model, startup, noStartup, script, List.copyOf(code));
+    /** What the console's command line declares (picocli); {@link #parse} checks how the parts combine. */
+    @picocli.CommandLine.Command(name = "jlens")
+    static final class Spec {
+        @picocli.CommandLine.Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+        @picocli.CommandLine.Option(names = {"--version", "-V"}) boolean version;
+        @picocli.CommandLine.Option(names = {"--model", "-m"}) Path model;
+        @picocli.CommandLine.Option(names = "--startup") Path startup;
+        @picocli.CommandLine.Option(names = "--no-startup") boolean noStartup;
+        @picocli.CommandLine.Option(names = {"-e", "--eval"}) List<String> code = new ArrayList<>();
+        @picocli.CommandLine.Parameters(arity = "0..*") List<String> scripts = new ArrayList<>();
     }
 
-    private static String value(String[] args, int i, String option) throws UsageException {
-        if (i >= args.length) throw new UsageException(option + " needs a value");
-        return args[i];
+    public static Options parse(String... args) throws UsageException {
+        Spec o = new Spec();
+        try {
+            CommandLines.parse(o, args);
+        } catch (CommandLines.HelpRequested h) {
+            return new Options(Mode.HELP, o.model, o.startup, o.noStartup, null, List.copyOf(o.code));
+        } catch (UsageException e) {
+            throw new UsageException(e.getMessage() + (e.getMessage().startsWith("unknown option") ? " (jlens --help lists them)" : ""));
+        }
+        if (o.scripts.size() > 1) throw new UsageException("give one script, not several: " + String.join(" and ", o.scripts));
+        Path script = o.scripts.isEmpty() ? null : Path.of(o.scripts.get(0));
+        if (o.version) return new Options(Mode.VERSION, o.model, o.startup, o.noStartup, script, List.copyOf(o.code));
+        if (!o.code.isEmpty() && script != null) throw new UsageException("give a script or -e CODE, not both");
+        if (o.noStartup && o.startup != null) throw new UsageException("--startup and --no-startup contradict each other");
+        Mode mode = Mode.INTERACTIVE;
+        if (!o.code.isEmpty()) mode = Mode.EVAL;
+        else if (script != null) mode = script.toString().equals("-") ? Mode.STDIN : Mode.SCRIPT;
+        return new Options(mode, o.model, o.startup, o.noStartup, script, List.copyOf(o.code));
     }
 
     public boolean interactive() {

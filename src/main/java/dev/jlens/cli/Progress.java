@@ -4,9 +4,10 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A long run's progress display (training steps, experiment batches): on a terminal one line that
- * updates in place (what is done of how many, a bar, the run's own figures, elapsed, ETA), elsewhere
- * (logs, pipes, CI) a plain line every {@code logEvery} units. Messages are always whole lines.
+ * The one progress display of every long run (training steps, experiment batches, downloads): on a
+ * terminal one line that updates in place (what is done of how many, a bar, the run's own figures,
+ * elapsed, ETA), elsewhere (logs, pipes, CI) a plain line every {@code logEvery} units. Messages are
+ * always whole lines.
  */
 public final class Progress {
     private static final long REDRAW_NANOS = 200_000_000L;
@@ -45,6 +46,25 @@ public final class Progress {
      */
     public void update(String unit, int done, int total, String detail, double elapsed, double eta) {
         show(done, total, line(unit, done, total, detail, elapsed, eta));
+    }
+
+    /**
+     * Bytes of a transfer: {@code gpt2/model.safetensors 231.5/548.1 MB [##########..............]  42% | 38.2 MB/s | 6s elapsed, ETA 8s}.
+     * Without a terminal a line every {@code logEvery} percent.
+     *
+     * @param startBytes bytes that were already there (a resumed download), not counted in the speed
+     */
+    public void transfer(String label, long done, long total, long startBytes, double elapsed) {
+        double rate = (done - startBytes) / Math.max(1e-9, elapsed);
+        String speed = String.format(Locale.ROOT, "%.1f MB/s", rate / 1e6);
+        if (total <= 0) {
+            show(0, 1, String.format(Locale.ROOT, "%s %.1f MB | %s | %s elapsed", label, done / 1e6, speed, duration(elapsed)));
+            return;
+        }
+        int percent = (int) Math.min(100, done * 100 / total);
+        String unit = String.format(Locale.ROOT, "%s %.1f/%.1f MB", label, done / 1e6, total / 1e6);
+        show(percent, 100, line(unit, percent, 100, speed, elapsed, rate > 0 ? (total - done) / rate : Double.NaN)
+                .replaceFirst(" " + percent + "/100 ", " "));
     }
 
     private void show(int done, int total, String line) {

@@ -1,7 +1,7 @@
 package dev.jlens.console;
 
 import dev.jlens.cli.Options;
-import dev.jlens.cli.ModelChoice;
+import dev.jlens.load.ModelChoice;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;

@@ -18,19 +18,23 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * A text as a model sees it: a UTF-8 file (or a string) encoded once with the model's tokenizer.
- * Its SHA-256 names the text in experiment manifests, so a results folder can tell when it was made
- * from another text.
+ * A text as a model sees it: a UTF-8 file (or a string) encoded once with the model's tokenizer, or,
+ * for training a character model, with the characters of the text itself ({@link #readChars}: the
+ * lecture's {@code sorted(set(text))}). The one corpus of jlens: experiments read it, training samples
+ * windows of its splits. Its SHA-256 names the text in experiment manifests; its CRC-32 in a training
+ * run's resume state (both: a run can tell when it is given another text).
  */
 public final class Corpus {
     private final String source;
     private final String sha256;
+    private final long crc32;
     private final Tokenizer tokenizer;
     private final int[] tokens;
 
-    private Corpus(String source, String sha256, Tokenizer tokenizer, int[] tokens) {
+    private Corpus(String source, String sha256, long crc32, Tokenizer tokenizer, int[] tokens) {
         this.source = source;
         this.sha256 = sha256;
+        this.crc32 = crc32;
         this.tokenizer = tokenizer;
         this.tokens = tokens;
     }
@@ -44,8 +48,17 @@ public final class Corpus {
      * @throws UncheckedIOException     when it cannot be read (permissions, I/O)
      */
     public static Corpus read(Path file, Tokenizer tokenizer) {
-        Objects.requireNonNull(file, "file");
         Objects.requireNonNull(tokenizer, "tokenizer");
+        return read(file, text -> tokenizer);
+    }
+
+    /** Reads a UTF-8 text file for a character model of its own: the vocabulary is the text's distinct characters. */
+    public static Corpus readChars(Path file) {
+        return read(file, Corpus::charsOf);
+    }
+
+    private static Corpus read(Path file, java.util.function.Function<String, Tokenizer> tokenizerFor) {
+        Objects.requireNonNull(file, "file");
         byte[] bytes = readBytes(file);
         String text;
         try {
@@ -55,14 +68,24 @@ public final class Corpus {
             throw new IllegalArgumentException("the corpus " + file + " is not UTF-8 text (" + e.getMessage()
                     + "); convert it (iconv -t UTF-8) or pass another file", e);
         }
-        return encode(file.toString(), text, sha256(bytes), tokenizer);
+        return encode(file.toString(), text, bytes, tokenizerFor);
     }
 
     /** A corpus from text in memory; {@code name} stands for the file in messages and manifests. */
     public static Corpus of(String text, String name, Tokenizer tokenizer) {
-        Objects.requireNonNull(text, "text");
         Objects.requireNonNull(tokenizer, "tokenizer");
-        return encode(name, text, sha256(text.getBytes(StandardCharsets.UTF_8)), tokenizer);
+        Objects.requireNonNull(text, "text");
+        return encode(name, text, text.getBytes(StandardCharsets.UTF_8), t -> tokenizer);
+    }
+
+    /** {@link #readChars} for text in memory. */
+    public static Corpus ofChars(String text, String name) {
+        Objects.requireNonNull(text, "text");
+        return encode(name, text, text.getBytes(StandardCharsets.UTF_8), Corpus::charsOf);
+    }
+
+    private static Tokenizer charsOf(String text) {
+        return text.isEmpty() ? null : dev.jlens.tokenize.CharTokenizer.fromText(text);
     }
 
     private static byte[] readBytes(Path file) {
@@ -73,7 +96,7 @@ public final class Corpus {
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("no corpus at " + file.toAbsolutePath() + ": check the path"
-                    + " (TinyShakespeare is ../shared/data/tinyshakespeare/input.txt in the development checkout)", e);
+                    + " (for TinyShakespeare pass tinyshakespeare, which downloads it once)", e);
         } catch (AccessDeniedException e) {
             throw new UncheckedIOException("cannot read the corpus " + file + ": permission denied; check its"
                     + " permissions (chmod +r) or copy it somewhere readable", e);
@@ -82,10 +105,13 @@ public final class Corpus {
         }
     }
 
-    private static Corpus encode(String source, String text, String sha256, Tokenizer tokenizer) {
+    private static Corpus encode(String source, String text, byte[] bytes,
+                                 java.util.function.Function<String, Tokenizer> tokenizerFor) {
         if (text.isEmpty()) {
-            throw new IllegalArgumentException("the corpus " + source + " is empty: there is nothing to run; pass a text file");
+            throw new IllegalArgumentException("the corpus " + source + " is empty: there is nothing to learn from or run;"
+                    + " pass a text file (e.g. TinyShakespeare, ~1.1 MB)");
         }
+        Tokenizer tokenizer = tokenizerFor.apply(text);
         int[] ids;
         try {
             ids = tokenizer.encode(text);
@@ -93,7 +119,9 @@ public final class Corpus {
             throw new IllegalArgumentException("the corpus " + source + " cannot be encoded with the model's tokenizer ("
                     + e.getMessage() + "); use a text in the model's vocabulary, or a model trained on this text", e);
         }
-        return new Corpus(source, sha256, tokenizer, ids);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        return new Corpus(source, sha256(bytes), crc.getValue(), tokenizer, ids);
     }
 
     static String sha256(byte[] bytes) {
@@ -112,6 +140,11 @@ public final class Corpus {
     /** SHA-256 of the text's UTF-8 bytes, in hex. */
     public String sha256() {
         return sha256;
+    }
+
+    /** CRC-32 of the text's UTF-8 bytes: a resumed training run checks it is learning the same text. */
+    public long crc32() {
+        return crc32;
     }
 
     public Tokenizer tokenizer() {

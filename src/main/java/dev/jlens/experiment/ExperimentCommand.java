@@ -1,7 +1,7 @@
 package dev.jlens.experiment;
 
 import dev.jlens.cli.Cli;
-import dev.jlens.cli.ModelChoice;
+import dev.jlens.load.ModelChoice;
 import dev.jlens.cli.Options;
 import dev.jlens.data.Corpus;
 import dev.jlens.data.Dataset;
@@ -120,54 +120,34 @@ public final class ExperimentCommand {
         if (!args[0].equals("block-internals")) {
             throw new IllegalArgumentException("unknown experiment '" + args[0] + "': the one there is is block-internals");
         }
-        Path model = null, out = null;
-        String data = null, samples = null;
-        List<Integer> blocks = null;
-        Split split = null;
-        Integer length = null, stride = null, batch = null, threads = null;
-        List<Component> components = null;
-        Positions positions = null;
-        boolean force = false, dryRun = false;
-        List<String> seen = new ArrayList<>();
-        for (int i = 1; i < args.length; i++) {
-            String a = args[i], value = null;
-            if (a.startsWith("--") && a.contains("=")) {
-                value = a.substring(a.indexOf('=') + 1);
-                a = a.substring(0, a.indexOf('='));
-            }
-            if (a.equals("--help") || a.equals("-h")) throw new HelpRequested();
-            if (!a.startsWith("-")) throw new IllegalArgumentException("unexpected argument '" + a + "' (options start with --)");
-            if (seen.contains(a)) throw new IllegalArgumentException(a + " given twice");
-            seen.add(a);
-            switch (a) {
-                case "--force" -> force = true;
-                case "--dry-run" -> dryRun = true;
-                default -> {
-                    if (value == null) {
-                        if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
-                        value = args[++i];
-                    }
-                    switch (a) {
-                        case "--model" -> model = Path.of(value);
-                        case "--data" -> data = value;
-                        case "--out" -> out = Path.of(value);
-                        case "--block", "--blocks" -> blocks = integers(a, value);
-                        case "--split" -> split = Split.parse(value);
-                        case "--samples" -> samples = samplesKind(value);
-                        case "--length" -> length = positive(a, value);
-                        case "--stride" -> stride = positive(a, value);
-                        case "--components" -> {
-                            components = new ArrayList<>();
-                            for (String c : value.split(",")) components.add(Component.parse(c));
-                        }
-                        case "--positions" -> positions = Positions.parse(value);
-                        case "--batch-size" -> batch = positive(a, value);
-                        case "--threads" -> threads = positive(a, value);
-                        default -> throw new IllegalArgumentException("unknown option " + a);
-                    }
-                }
-            }
+        picocli.CommandLine.ParseResult r;
+        try {
+            r = dev.jlens.cli.CommandLines.parse(spec(), java.util.Arrays.copyOfRange(args, 1, args.length));
+        } catch (dev.jlens.cli.CommandLines.HelpRequested h) {
+            throw new HelpRequested();
+        } catch (Options.UsageException e) {
+            throw new IllegalArgumentException(e.getMessage());
         }
+        String modelArg = r.matchedOptionValue("--model", null), outArg = r.matchedOptionValue("--out", null);
+        Path model = modelArg == null ? null : Path.of(modelArg), out = outArg == null ? null : Path.of(outArg);
+        String data = r.matchedOptionValue("--data", null);
+        String blockArg = r.matchedOptionValue("--block", null);
+        List<Integer> blocks = blockArg == null ? null : integers("--block", blockArg);
+        String splitArg = r.matchedOptionValue("--split", null);
+        Split split = splitArg == null ? null : Split.parse(splitArg);
+        String samplesArg = r.matchedOptionValue("--samples", null);
+        String samples = samplesArg == null ? null : samplesKind(samplesArg);
+        Integer length = positiveOrNull(r, "--length"), stride = positiveOrNull(r, "--stride");
+        Integer batch = positiveOrNull(r, "--batch-size"), threads = positiveOrNull(r, "--threads");
+        List<Component> components = null;
+        String componentsArg = r.matchedOptionValue("--components", null);
+        if (componentsArg != null) {
+            components = new ArrayList<>();
+            for (String c : componentsArg.split(",")) components.add(Component.parse(c));
+        }
+        String positionsArg = r.matchedOptionValue("--positions", null);
+        Positions positions = positionsArg == null ? null : Positions.parse(positionsArg);
+        boolean force = r.hasMatchedOption("--force"), dryRun = r.hasMatchedOption("--dry-run");
         if (data == null) throw new IllegalArgumentException("--data is required (a UTF-8 text file, or tinyshakespeare)");
         if (out == null) throw new IllegalArgumentException("--out is required (the results folder)");
         if (blocks == null) throw new IllegalArgumentException("--block is required (e.g. --block 1, or --block 0,1,2)");
@@ -175,6 +155,30 @@ public final class ExperimentCommand {
             throw new IllegalArgumentException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
         }
         return new Parsed(model, data, out, blocks, split, samples, length, stride, components, positions, batch, threads, force, dryRun);
+    }
+
+    private static Integer positiveOrNull(picocli.CommandLine.ParseResult r, String option) {
+        String v = r.matchedOptionValue(option, null);
+        return v == null ? null : positive(option, v);
+    }
+
+    /** The options, declared once for the parser and the usage text (a fresh spec per parse). */
+    private static picocli.CommandLine.Model.CommandSpec spec() {
+        return dev.jlens.cli.CommandLines.spec("jlens experiment block-internals", HEADER, FOOTER, List.of(
+                new String[] {"--model", "DIR", "the model  [$JLENS_MODEL, else artifacts/shakespeare-char]"},
+                new String[] {"--data", "FILE", "UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once"},
+                new String[] {"--block", "N[,N…]", "block(s) to save (0-based)", "--blocks"},
+                new String[] {"--out", "DIR", "results folder (created; an existing one is resumed)"},
+                new String[] {"--split", "S", "train (first 90%), val (last 10%) or all  [val]"},
+                new String[] {"--samples", "KIND", "windows (seed 002's DataBatcher) or substrings (every distinct run of --length tokens, seed 000)  [windows]"},
+                new String[] {"--length", "N", "tokens per sample  [windows: the model's n_ctx; substrings: 10]"},
+                new String[] {"--stride", "N", "a window starts every N tokens  [= --length: the split tiled once]"},
+                new String[] {"--components", "LIST", "comma-separated resid_pre,z,attn_out,mlp_out,resid_post (or the seed's block_input,heads_output,proj_output,ffwd_output,block_output)  [all]"},
+                new String[] {"--positions", "P", "all or last  [windows: all; substrings: last]"},
+                new String[] {"--batch-size", "N", "samples per batch file  [about 32,768 tokens]"},
+                new String[] {"--threads", "N", "compute threads  [all cores]"},
+                new String[] {"--force", null, "replace what --out holds when it is another experiment's or damaged"},
+                new String[] {"--dry-run", null, "print the plan and the bytes it would write, then exit"}));
     }
 
     private static String samplesKind(String v) {
@@ -208,40 +212,27 @@ public final class ExperimentCommand {
         return n;
     }
 
+    private static final String HEADER = """
+            usage: jlens experiment block-internals --data FILE|tinyshakespeare --block N[,N…] --out DIR [options]
+
+            Runs every sample of a text through the model and saves, for each chosen block, its input
+            (resid_pre), its heads' outputs side by side (z), its attention output (attn_out), its MLP
+            output (mlp_out) and its output (resid_post), in batches of safetensors files with a
+            manifest.json. The bytes it will write are printed before it starts, and it refuses to start
+            when the disk cannot hold them. Stopped or killed, the same command resumes: finished
+            batches are checked against the manifest and kept, the rest computed.
+            """;
+
+    private static final String FOOTER = """
+
+            examples:
+              jlens experiment block-internals --data tinyshakespeare --block 1 --split val --out results/block1-val
+              jlens experiment block-internals --data input.txt --block 0,1,2,3 --samples substrings --split all --out results/s10
+
+            read the results: BlockInternalsResults.open(Path.of(DIR)).matrix(Component.ATTN_OUT, 1)  ([rows, d_model])
+            """;
+
     static String usage() {
-        return """
-                usage: jlens experiment block-internals --data FILE|tinyshakespeare --block N[,N…] --out DIR [options]
-
-                Runs every sample of a text through the model and saves, for each chosen block, its input
-                (resid_pre), its heads' outputs side by side (z), its attention output (attn_out), its MLP
-                output (mlp_out) and its output (resid_post), in batches of safetensors files with a
-                manifest.json. The bytes it will write are printed before it starts, and it refuses to start
-                when the disk cannot hold them. Stopped or killed, the same command resumes: finished
-                batches are checked against the manifest and kept, the rest computed.
-
-                options:
-                  --model DIR           the model  [$JLENS_MODEL, else artifacts/shakespeare-char]
-                  --data FILE           UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once
-                  --block N[,N…]        block(s) to save (0-based)
-                  --out DIR             results folder (created; an existing one is resumed)
-                  --split S             train (first 90%), val (last 10%) or all  [val]
-                  --samples KIND        windows (seed 002's DataBatcher) or substrings (every distinct run of
-                                        --length tokens, seed 000)  [windows]
-                  --length N            tokens per sample  [windows: the model's n_ctx; substrings: 10]
-                  --stride N            a window starts every N tokens  [= --length: the split tiled once]
-                  --components LIST     comma-separated resid_pre,z,attn_out,mlp_out,resid_post (or the seed's
-                                        block_input,heads_output,proj_output,ffwd_output,block_output)  [all]
-                  --positions P         all or last  [windows: all; substrings: last]
-                  --batch-size N        samples per batch file  [about 32,768 tokens]
-                  --threads N           compute threads  [all cores]
-                  --force               replace what --out holds when it is another experiment's or damaged
-                  --dry-run             print the plan and the bytes it would write, then exit
-
-                examples:
-                  jlens experiment block-internals --data tinyshakespeare --block 1 --split val --out results/block1-val
-                  jlens experiment block-internals --data input.txt --block 0,1,2,3 --samples substrings --split all --out results/s10
-
-                read the results: BlockInternalsResults.open(Path.of(DIR)).matrix(Component.ATTN_OUT, 1)  ([rows, d_model])
-                """;
+        return dev.jlens.cli.CommandLines.usage(spec());
     }
 }

@@ -179,7 +179,7 @@ final class Backprop {
      * @param dropoutKey keys this step's dropout masks (ignored without dropout)
      * @return the batch's mean cross-entropy loss
      */
-    double step(CharCorpus.Batch batch, long dropoutKey) {
+    double step(TrainingBatches.Batch batch, long dropoutKey) {
         keyDropout(dropoutKey);
         long t0 = System.nanoTime();
         Run run = model.run(Nd4j.createFromArray(batch.x()), hooks, spec, true);
@@ -202,7 +202,7 @@ final class Backprop {
     }
 
     /** The batch's mean cross-entropy with this step's dropout masks, without the backward pass. */
-    double loss(CharCorpus.Batch batch, long dropoutKey) {
+    double loss(TrainingBatches.Batch batch, long dropoutKey) {
         keyDropout(dropoutKey);
         Run run = model.run(Nd4j.createFromArray(batch.x()), hooks, null, true);
         try {

@@ -4,7 +4,6 @@ import dev.jlens.cli.Progress;
 import dev.jlens.cli.Cli;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -172,63 +171,30 @@ public final class TrainCommand {
     }
 
     static Parsed parseCommand(String[] args) {
+        picocli.CommandLine.ParseResult r;
+        try {
+            r = dev.jlens.cli.CommandLines.parse(spec(), args);
+        } catch (dev.jlens.cli.CommandLines.HelpRequested h) {
+            throw new HelpRequested();
+        } catch (dev.jlens.cli.Options.UsageException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
         Target target = new Target();
-        List<String> seen = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) throw new HelpRequested();
-            String name = a, value = null;
-            int eq = a.indexOf('=');
-            if (a.startsWith("--") && eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            }
-            Option o = OPTIONS.get(name);
-            if (o == null) {
-                throw new IllegalArgumentException(a.startsWith("-") ? "unknown option " + name + closest(name)
-                        : "unexpected argument '" + a + "' (options start with --)");
-            }
-            if (seen.contains(name)) throw new IllegalArgumentException(name + " given twice");
-            seen.add(name);
-            if (o.arg() != null && value == null) {
-                if (i + 1 >= args.length) throw new IllegalArgumentException(name + " needs a value (" + o.arg() + ")");
-                value = args[++i];
-            } else if (o.arg() == null && value != null) {
-                throw new IllegalArgumentException(name + " takes no value");
-            }
-            o.set().accept(target, value);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (picocli.CommandLine.Model.OptionSpec o : r.matchedOptions()) {
+            Option option = OPTIONS.get(o.longestName());
+            seen.add(option.name());
+            option.set().accept(target, option.arg() == null ? null : o.getValue());
         }
         if (!seen.contains("--data")) throw new IllegalArgumentException("--data is required (a text file, or tinyshakespeare)");
         if (!seen.contains("--out")) throw new IllegalArgumentException("--out is required (the folder for checkpoints)");
         return new Parsed(target.builder.build(), target.threads, target.dropResumeState, target.samplePrompt);
     }
 
-    private static String closest(String name) {
-        String best = null;
-        int bestD = Integer.MAX_VALUE;
-        for (String k : OPTIONS.keySet()) {
-            int d = distance(name, k);
-            if (d < bestD) {
-                bestD = d;
-                best = k;
-            }
-        }
-        return best != null && bestD <= 3 ? " (did you mean " + best + "?)" : "";
-    }
-
-    private static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+    /** The option table as picocli's declaration (a fresh one per parse: picocli keeps the values it matched in it). */
+    private static picocli.CommandLine.Model.CommandSpec spec() {
+        return dev.jlens.cli.CommandLines.spec("jlens train", HEADER, FOOTER,
+                OPTIONS.values().stream().map(o -> new String[] {o.name(), o.arg(), o.help()}).toList());
     }
 
     private static int integer(String name, String v) {
@@ -256,27 +222,23 @@ public final class TrainCommand {
     }
 
     /** The options, as {@code jlens train --help} prints them. */
+    private static final String HEADER = """
+            usage: jlens train --data FILE|tinyshakespeare --out DIR [options]
+
+            Trains a char-level model of Karpathy's lecture architecture (gpt.py) on a text: vocabulary =
+            its characters, first 90% train / last 10% validation. Writes checkpoints that
+            HookedTransformer.fromPretrained(DIR) and the lecture's PyTorch code both load. Ctrl-C stops
+            cleanly (checkpoint first); --resume continues exactly where it stopped.
+            """;
+
+    private static final String FOOTER = """
+
+            examples:
+              jlens train --data tinyshakespeare --out artifacts/shakespeare-char
+              jlens train --data input.txt --out runs/attn2 --kind attn-only --layers 2 --d-model 64 --heads 4
+            """;
+
     public static String usage() {
-        StringBuilder sb = new StringBuilder("""
-                usage: jlens train --data FILE|tinyshakespeare --out DIR [options]
-
-                Trains a char-level model of Karpathy's lecture architecture (gpt.py) on a text: vocabulary =
-                its characters, first 90% train / last 10% validation. Writes checkpoints that
-                HookedTransformer.fromPretrained(DIR) and the lecture's PyTorch code both load. Ctrl-C stops
-                cleanly (checkpoint first); --resume continues exactly where it stopped.
-
-                options:
-                """);
-        for (Option o : OPTIONS.values()) {
-            String left = o.name() + (o.arg() == null ? "" : " " + o.arg());
-            sb.append(String.format("  %-22s %s%n", left, o.help()));
-        }
-        sb.append("""
-
-                examples:
-                  jlens train --data tinyshakespeare --out artifacts/shakespeare-char
-                  jlens train --data input.txt --out runs/attn2 --kind attn-only --layers 2 --d-model 64 --heads 4
-                """);
-        return sb.toString();
+        return dev.jlens.cli.CommandLines.usage(spec());
     }
 }

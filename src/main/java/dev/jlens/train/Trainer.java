@@ -112,12 +112,12 @@ public final class Trainer {
     }
 
     public TrainResult run() {
-        CharCorpus corpus = CharCorpus.read(resolveData(config.data()));
+        TrainingBatches corpus = TrainingBatches.read(resolveData(config.data()));
         return run(corpus);
     }
 
     /** Trains on a corpus already in memory (its source is recorded as the data's name). */
-    public TrainResult run(CharCorpus corpus) {
+    public TrainResult run(TrainingBatches corpus) {
         corpus.requireContext(config.ctx());
         TrainConfig c = config;
         TrainMemory.of(c, corpus.vocabSize()).check(c, TrainMemory.availableNative(), Runtime.getRuntime().maxMemory());
@@ -131,7 +131,7 @@ public final class Trainer {
         }
     }
 
-    private TrainResult runLocked(TrainConfig c, CharCorpus corpus) {
+    private TrainResult runLocked(TrainConfig c, TrainingBatches corpus) {
         Checkpoints ckpt = c.out() == null ? null : new Checkpoints(c.out());
         if (ckpt != null) ckpt.removeLeftovers();
         Checkpoints.Snapshot snap = null;
@@ -155,7 +155,7 @@ public final class Trainer {
         }
     }
 
-    private TrainResult train(TrainConfig c, CharCorpus corpus, Checkpoints ckpt, Checkpoints.Snapshot snap, Log log) {
+    private TrainResult train(TrainConfig c, TrainingBatches corpus, Checkpoints ckpt, Checkpoints.Snapshot snap, Log log) {
         HookedTransformer model;
         int start;
         long tokensSeen;
@@ -205,7 +205,7 @@ public final class Trainer {
         double lossEma = Double.NaN;
         while (step < c.steps()) {
             long t0 = System.nanoTime();
-            CharCorpus.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step), c.repeats());
+            TrainingBatches.Batch batch = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, step), c.repeats());
             double loss = bp.step(batch, Rng.key(c.seed(), Rng.DROPOUT, step));
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("the loss became " + loss + " at step " + (step + 1) + ": training diverged;"
@@ -274,7 +274,7 @@ public final class Trainer {
     }
 
     /** A snapshot may be resumed only with the same data and the same hyperparameters (the step count may grow). */
-    static void checkResumable(Checkpoints.State saved, TrainConfig c, CharCorpus corpus) {
+    static void checkResumable(Checkpoints.State saved, TrainConfig c, TrainingBatches corpus) {
         if (saved.dataChecksum() != corpus.checksum()) {
             throw new IllegalArgumentException("the run in " + c.out() + " was trained on " + saved.dataSource() + " ("
                     + saved.dataLength() + " characters, CRC-32 " + saved.dataChecksum() + "), not on this text ("
@@ -304,13 +304,13 @@ public final class Trainer {
     /** Loss estimates on fixed random windows of each split, without dropout. */
     static final class Evaluator {
         private final HookedTransformer model;
-        private final CharCorpus.Batch[][] batches = new CharCorpus.Batch[2][];
+        private final TrainingBatches.Batch[][] batches = new TrainingBatches.Batch[2][];
 
-        Evaluator(HookedTransformer model, CharCorpus corpus, TrainConfig c) {
+        Evaluator(HookedTransformer model, TrainingBatches corpus, TrainConfig c) {
             this.model = model;
             for (int split = 0; split < 2; split++) {
                 SplittableRandom r = Rng.stream(c.seed(), Rng.EVAL, split);
-                batches[split] = new CharCorpus.Batch[c.evalBatches()];
+                batches[split] = new TrainingBatches.Batch[c.evalBatches()];
                 for (int i = 0; i < c.evalBatches(); i++) batches[split][i] = corpus.sample(split == 1, c.batch(), c.ctx(), r);
             }
         }
@@ -318,7 +318,7 @@ public final class Trainer {
         double loss(boolean validation) {
             double total = 0;
             long count = 0;
-            for (CharCorpus.Batch b : batches[validation ? 1 : 0]) {
+            for (TrainingBatches.Batch b : batches[validation ? 1 : 0]) {
                 INDArray logits = model.forward(Nd4j.createFromArray(b.x()));
                 total += crossEntropySum(logits, b.y());
                 count += (long) b.y().length * b.y()[0].length;

@@ -21,7 +21,7 @@ public final class AnsiHeatmap {
         String sep = colour ? "" : " ";
         Cells cells = cellTexts(h, colour);
         int rowLabelWidth = 0;
-        for (String l : h.rowLabels()) rowLabelWidth = Math.max(rowLabelWidth, Labels.width(Labels.visible(l)));
+        for (String l : h.rowLabels()) rowLabelWidth = Math.max(rowLabelWidth, Labels.width(Labels.printable(l)));
         rowLabelWidth = Math.min(rowLabelWidth, MAX_ROW_LABEL);
         int room = style.columns() - rowLabelWidth - 1;
         int cell = cellWidth(h, cells, colour, room);
@@ -39,7 +39,7 @@ public final class AnsiHeatmap {
             if (from > 0) out.append('\n');
             if (h.topLabels() != null) out.append(columnLabels(h.topLabels(), from, to, cell, sep, rowLabelWidth, true));
             for (int r = 0; r < h.rows(); r++) {
-                out.append(Labels.pad(Labels.visible(h.rowLabels().get(r)), rowLabelWidth, false)).append(' ');
+                out.append(Labels.pad(Labels.printable(h.rowLabels().get(r)), rowLabelWidth, false)).append(' ');
                 for (int c = from; c < to; c++) {
                     String t = cells.text[r][c];
                     boolean own = h.text(r, c) != null;
@@ -73,7 +73,7 @@ public final class AnsiHeatmap {
                 String s = h.text(r, c);
                 double v = h.values()[r][c];
                 if (s != null) {
-                    t[r][c] = colour ? Labels.visible(s) : Labels.visible(s) + " " + Labels.number(v);
+                    t[r][c] = colour ? Labels.printable(s) : Labels.printable(s) + " " + Labels.number(v);
                     own = Math.max(own, Labels.width(t[r][c]));
                 } else {
                     t[r][c] = Double.isNaN(v) ? "" : Labels.number(v);
@@ -93,7 +93,7 @@ public final class AnsiHeatmap {
         if (!colour) {
             // Plain text has room to spend on readable column labels (cut at 12 characters).
             int label = 0;
-            for (String l : h.colLabels()) label = Math.max(label, Math.min(12, Labels.width(Labels.visible(l))));
+            for (String l : h.colLabels()) label = Math.max(label, Math.min(12, Labels.width(Labels.printable(l))));
             return Math.min(Math.max(widest, label), MAX_CELL + 6);
         }
         int want = Math.max(2, Math.min(widest + 1, MAX_CELL + 1));
@@ -108,11 +108,11 @@ public final class AnsiHeatmap {
     private static String columnLabels(List<String> labels, int from, int to, int cell, String sep, int indent, boolean above) {
         StringBuilder sb = new StringBuilder();
         int longest = 0;
-        for (int c = from; c < to; c++) longest = Math.max(longest, Labels.width(Labels.visible(labels.get(c))));
+        for (int c = from; c < to; c++) longest = Math.max(longest, Labels.width(Labels.printable(labels.get(c))));
         if (!sep.isEmpty() || longest < cell || cell >= 4) {
             sb.append(" ".repeat(indent + 1));
             for (int c = from; c < to; c++) {
-                sb.append(Labels.centre(Labels.visible(labels.get(c)), cell));
+                sb.append(Labels.centre(Labels.printable(labels.get(c)), cell));
                 if (c < to - 1) sb.append(sep);
             }
             return sb.append('\n').toString();
@@ -120,7 +120,7 @@ public final class AnsiHeatmap {
         List<int[]> cps = new ArrayList<>();
         int lines = 0;
         for (int c = from; c < to; c++) {
-            int[] s = Labels.visible(labels.get(c)).codePoints().limit(MAX_VERTICAL_LABEL).toArray();
+            int[] s = Labels.printable(labels.get(c)).codePoints().limit(MAX_VERTICAL_LABEL).toArray();
             cps.add(s);
             lines = Math.max(lines, s.length);
         }

@@ -26,28 +26,28 @@ public final class HtmlPages {
         b.append("<table class=\"heatmap\" id=\"heatmap\">\n");
         if (h.topLabels() != null) {
             b.append("<thead><tr><th></th>");
-            for (String t : h.topLabels()) b.append("<th class=\"top tok\">").append(Html.escape(Labels.visible(t))).append("</th>");
+            for (String t : h.topLabels()) b.append("<th class=\"top tok\">").append(Html.escape(Labels.printable(t))).append("</th>");
             b.append("</tr></thead>\n");
         }
         b.append("<tbody>\n");
         for (int r = 0; r < h.rows(); r++) {
-            b.append("<tr><th class=\"row tok\">").append(Html.escape(Labels.visible(h.rowLabels().get(r)))).append("</th>");
+            b.append("<tr><th class=\"row tok\">").append(Html.escape(Labels.printable(h.rowLabels().get(r)))).append("</th>");
             for (int c = 0; c < h.cols(); c++) {
                 double v = h.values()[r][c];
                 int bg = h.scale().rgb(v);
                 String text = h.text(r, c);
-                String tip = Labels.visible(h.rowLabels().get(r)) + " · " + Labels.visible(h.colLabels().get(c)) + ": "
+                String tip = Labels.printable(h.rowLabels().get(r)) + " · " + Labels.printable(h.colLabels().get(c)) + ": "
                         + h.valueName() + " " + (Double.isNaN(v) ? "—" : String.format("%.4g", v));
                 b.append("<td data-c=\"").append(c).append("\" style=\"background:").append(String.format("#%06x", bg))
                         .append(";color:").append(String.format("#%06x", Palette.textOn(bg))).append("\" title=\"")
                         .append(Html.escape(tip)).append("\">")
-                        .append(text == null ? "" : "<span class=\"tok\">" + Html.escape(Labels.visible(text)) + "</span>")
+                        .append(text == null ? "" : "<span class=\"tok\">" + Html.escape(Labels.printable(text)) + "</span>")
                         .append("</td>");
             }
             b.append("</tr>\n");
         }
         b.append("</tbody>\n<tfoot><tr><th></th>");
-        for (String t : h.colLabels()) b.append("<th class=\"col tok\">").append(Html.escape(Labels.visible(t))).append("</th>");
+        for (String t : h.colLabels()) b.append("<th class=\"col tok\">").append(Html.escape(Labels.printable(t))).append("</th>");
         b.append("</tr></tfoot>\n</table>\n");
         b.append(legend(h.scale(), h.valueName()));
         String css = """
@@ -109,7 +109,7 @@ public final class HtmlPages {
             throw new IllegalArgumentException(patterns.length + " patterns but " + headNames.size() + " head names");
         }
         int n = tokens.size();
-        StringBuilder data = new StringBuilder("{\"tokens\":").append(Json.strings(tokens.stream().map(Labels::visible).toList()))
+        StringBuilder data = new StringBuilder("{\"tokens\":").append(Json.strings(TokenText.visible(tokens)))
                 .append(",\"heads\":[");
         for (int h = 0; h < patterns.length; h++) {
             if (h > 0) data.append(',');

@@ -1,24 +1,28 @@
 package dev.jlens.view;
 
-/** Token text made visible in a label: the characters a token may hold that would not show. */
+/** Label text fitted to a cell: widths, cutting, padding and numbers. */
 public final class Labels {
     private Labels() {}
 
     /**
-     * {@code "\n"} → {@code ↵}, tab → {@code ⇥}, other control characters → {@code \xNN}, and a token
-     * that is only spaces → one {@code ␣} per space (so a space token is not an empty cell). A
-     * leading space in a word token is kept: {@code " world"} reads as GPT-2 wrote it.
+     * A label safe to lay out: newline, tab and carriage return as the marks {@link TokenText} uses
+     * ({@code ⏎ ⇥ ␍}), other control characters as {@code \u0000}-style escapes; spaces stay spaces. Which
+     * labels are tokens is the analysis's business: it passes them through {@link TokenText#visible} (the one
+     * way a token is shown), so a plain label such as {@code "layer 3"} is never dotted.
      */
-    public static String visible(String token) {
-        if (token == null) return "";
-        if (!token.isEmpty() && token.isBlank() && token.chars().allMatch(c -> c == ' ')) return "␣".repeat(token.length());
-        StringBuilder sb = new StringBuilder(token.length());
-        token.codePoints().forEach(cp -> {
-            if (cp == '\n') sb.append('↵');
-            else if (cp == '\t') sb.append('⇥');
-            else if (cp == '\r') sb.append("\\r");
-            else if (cp < 0x20 || cp == 0x7f) sb.append(String.format("\\x%02x", cp));
-            else sb.appendCodePoint(cp);
+    public static String printable(String label) {
+        if (label == null) return "";
+        StringBuilder sb = new StringBuilder(label.length());
+        label.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '\n' -> sb.append('⏎');
+                case '\t' -> sb.append('⇥');
+                case '\r' -> sb.append('␍');
+                default -> {
+                    if (Character.isISOControl(cp)) sb.append(String.format("\\u%04x", cp));
+                    else sb.appendCodePoint(cp);
+                }
+            }
         });
         return sb.toString();
     }

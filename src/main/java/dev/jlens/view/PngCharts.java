@@ -51,7 +51,7 @@ public final class PngCharts {
             for (int r = 0; r < h.rows(); r++) {
                 for (int c = 0; c < h.cols(); c++) {
                     String t = h.text(r, c);
-                    if (t != null) textW = Math.max(textW, sm.stringWidth(Labels.fit(Labels.visible(t), 10)));
+                    if (t != null) textW = Math.max(textW, sm.stringWidth(Labels.fit(Labels.printable(t), 10)));
                 }
             }
         }
@@ -89,7 +89,7 @@ public final class PngCharts {
                 if (t != null) {
                     g.setFont(SMALL);
                     g.setColor(new Color(Palette.textOn(rgb)));
-                    String s = Labels.fit(Labels.visible(t), 10);
+                    String s = Labels.fit(Labels.printable(t), 10);
                     g.drawString(s, x + (cellW - sm.stringWidth(s)) / 2, y + (cellH + sm.getAscent() - sm.getDescent()) / 2);
                 }
             }
@@ -99,7 +99,7 @@ public final class PngCharts {
         g.setFont(LABEL);
         g.setColor(Color.BLACK);
         for (int r = 0; r < h.rows(); r++) {
-            String s = Labels.fit(Labels.visible(h.rowLabels().get(r)), 24);
+            String s = Labels.fit(Labels.printable(h.rowLabels().get(r)), 24);
             g.drawString(s, left - 6 - lm.stringWidth(s), top + r * cellH + (cellH + lm.getAscent() - lm.getDescent()) / 2);
         }
         columnLabels(g, lm, h.colLabels(), left, cellW, top + gridH + 4, rotateCols, false);
@@ -115,7 +115,7 @@ public final class PngCharts {
     private static void columnLabels(Graphics2D g, FontMetrics fm, List<String> labels, int left, int cellW, int y,
                                      boolean rotate, boolean above) {
         for (int c = 0; c < labels.size(); c++) {
-            String s = Labels.fit(Labels.visible(labels.get(c)), 16);
+            String s = Labels.fit(Labels.printable(labels.get(c)), 16);
             int cx = left + c * cellW + cellW / 2;
             if (!rotate) {
                 int baseline = above ? y - fm.getDescent() : y + fm.getAscent();
@@ -331,7 +331,7 @@ public final class PngCharts {
         g.setFont(LABEL);
         g.setColor(Color.BLACK);
         for (int i = 0; i < labels.size(); i++) {
-            String s = Labels.fit(Labels.visible(labels.get(i)), 14);
+            String s = Labels.fit(Labels.printable(labels.get(i)), 14);
             int cx = (int) Math.round(left + (i + 0.5) * xStep);
             if (rotate) {
                 AffineTransform saved = g.getTransform();
@@ -370,7 +370,7 @@ public final class PngCharts {
 
     private static int maxWidth(FontMetrics fm, List<String> labels, int maxChars) {
         int w = 0;
-        for (String l : labels) w = Math.max(w, fm.stringWidth(Labels.fit(Labels.visible(l), maxChars)));
+        for (String l : labels) w = Math.max(w, fm.stringWidth(Labels.fit(Labels.printable(l), maxChars)));
         return w;
     }
 

@@ -38,6 +38,11 @@ public final class TokenText {
         return sb.toString();
     }
 
+    /** Each token visible: what an analysis hands a view as labels that are tokens. */
+    public static List<String> visible(List<String> tokens) {
+        return tokens.stream().map(TokenText::visible).toList();
+    }
+
     /** Token {@code id} of {@code tokenizer}, visible, with BOS marked. */
     public static String token(Tokenizer tokenizer, long id) {
         OptionalInt bos = tokenizer.bosTokenId();

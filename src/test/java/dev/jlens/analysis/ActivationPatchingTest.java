@@ -41,7 +41,7 @@ class ActivationPatchingTest {
         String corrupted = "When John and Mary went to the shops, Mary gave the bag to";
         PatchingResult r = ActivationPatching.residPre(model, clean, corrupted, " Mary", " John");
         System.out.println(r.toText(dev.jlens.view.TerminalStyle.plain()));
-        int changed = r.colLabels().indexOf(" John/ Mary");
+        int changed = r.colLabels().indexOf("·John/·Mary");   // token labels in the one token display
         assertTrue(changed > 0, r.colLabels().toString());
         for (int p = 0; p < r.colLabels().size(); p++) {
             if (p != changed) assertEquals(0, r.get(0, p), 1e-4, "position " + p);

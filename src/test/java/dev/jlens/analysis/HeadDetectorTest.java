@@ -3,6 +3,7 @@ package dev.jlens.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.model.LogProbs;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.testing.HandBuiltModels;
 import dev.jlens.testing.TestData;
@@ -81,7 +82,7 @@ class HeadDetectorTest {
         assertTrue(induction.scores()[layer][head] >= 0.4, induction.table().toString());
 
         INDArray tokens = HeadDetector.repeatedRandomTokens(model, 50, 8, 1);              // [8, 100], no BOS for a char model
-        INDArray logProbs = HookedTransformer.tokenLogProbs(model.forward(tokens), tokens);  // [8, 99]: position t predicts t + 1
+        INDArray logProbs = LogProbs.tokenLogProbs(model.forward(tokens), tokens);  // [8, 99]: position t predicts t + 1
         double firstCopy = -logProbs.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 49)).meanNumber().doubleValue();
         double secondCopy = -logProbs.get(NDArrayIndex.all(), NDArrayIndex.interval(50, 99)).meanNumber().doubleValue();
         assertTrue(firstCopy > 3 && secondCopy < firstCopy / 2,

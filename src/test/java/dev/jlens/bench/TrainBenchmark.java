@@ -1,6 +1,6 @@
 package dev.jlens.bench;
 
-import dev.jlens.train.CharCorpus;
+import dev.jlens.train.TrainingBatches;
 import dev.jlens.train.TrainConfig;
 import dev.jlens.train.TrainResult;
 import dev.jlens.train.Trainer;
@@ -52,7 +52,7 @@ public final class TrainBenchmark {
                     System.err.printf(Locale.ROOT, "step %d loss %.4f %.0f ms%n", step, loss, seconds * 1e3);
                 });
         long cpu0 = cpuNanos(), wall0 = System.nanoTime();
-        TrainResult r = t.run(CharCorpus.read(Path.of(data)));
+        TrainResult r = t.run(TrainingBatches.read(Path.of(data)));
         double wall = 0;
         for (double[] s : timed) wall += s[1];
         System.out.printf(Locale.ROOT, "{\"impl\":\"jlens\",\"what\":\"train\",\"layers\":%d,\"d_model\":%d,\"heads\":%d,\"ctx\":%d,"

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
+import dev.jlens.model.LogProbs;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.Run;
 import dev.jlens.testing.TestData;
@@ -72,7 +73,7 @@ class HelpersTest {
         assertEquals(model.cfg().nLayers() + 1, lens.layers().size());
         assertEquals("embed", lens.layers().get(0));
         INDArray logits = model.forward("ROMEO:\nThus");
-        INDArray logProbs = HookedTransformer.logSoftmax(logits);
+        INDArray logProbs = LogProbs.logSoftmax(logits);
         int[] prediction = lens.finalPrediction();
         for (int p = 0; p < prediction.length; p++) {
             float[] row = logits.get(point(0), point(p), all()).toFloatVector();

@@ -1,7 +1,7 @@
 package dev.jlens.console;
 
 import dev.jlens.cli.Options;
-import dev.jlens.cli.ModelChoice;
+import dev.jlens.load.ModelChoice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -316,7 +316,7 @@ class ForwardInvariantsTest {
 
     @Test
     void probabilitiesSumToOne() {
-        INDArray logProbs = HookedTransformer.logSoftmax(gpt2.forward(GPT2_IDS));
+        INDArray logProbs = LogProbs.logSoftmax(gpt2.forward(GPT2_IDS));
         INDArray sums = Transforms.exp(logProbs).sum(2);
         assertAllClose("softmax sums", Nd4j.onesLike(sums), sums, 1e-4);
     }

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 class CheckpointLoss {
     public static void main(String[] a) {
         HookedTransformer m = HookedTransformer.fromPretrained(a[0]);
-        CharCorpus c = CharCorpus.read(Path.of(a[1]));
+        TrainingBatches c = TrainingBatches.read(Path.of(a[1]));
         int[] val = c.split(true);
         int T = m.cfg().nCtx(), rows = Math.min(8, (val.length - 1) / T);
         long[][] x = new long[rows][T];

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataAndCommandTest {
     @Test
     void tinyShakespeareSplitsAsTheLectureDoes() {
-        CharCorpus c = CharCorpus.read(Shared.file("data/tinyshakespeare/input.txt"));
+        TrainingBatches c = TrainingBatches.read(Shared.file("data/tinyshakespeare/input.txt"));
         assertEquals(65, c.vocabSize());
         assertEquals("\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", c.chars());
         assertEquals(1_115_394, c.trainLength() + c.valLength());
@@ -36,11 +36,11 @@ class DataAndCommandTest {
     void repeatedWindowsAreAPassageFollowedByItselfAndZeroRepeatsChangesNothing() {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < 400; i++) text.append((char) ('a' + (i * 7 + i / 26) % 26));
-        CharCorpus c = CharCorpus.of(text.toString(), "letters");
-        CharCorpus.Batch plain = c.sample(false, 8, 9, new java.util.SplittableRandom(5));
-        CharCorpus.Batch zero = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 0);
+        TrainingBatches c = TrainingBatches.of(text.toString(), "letters");
+        TrainingBatches.Batch plain = c.sample(false, 8, 9, new java.util.SplittableRandom(5));
+        TrainingBatches.Batch zero = c.sample(false, 8, 9, new java.util.SplittableRandom(5), 0);
         assertTrue(java.util.Arrays.deepEquals(plain.x(), zero.x()) && java.util.Arrays.deepEquals(plain.y(), zero.y()));
-        CharCorpus.Batch all = c.sample(false, 64, 16, new java.util.SplittableRandom(5), 1);
+        TrainingBatches.Batch all = c.sample(false, 64, 16, new java.util.SplittableRandom(5), 1);
         java.util.Set<Integer> periods = new java.util.TreeSet<>();
         for (int b = 0; b < 64; b++) {
             long[] seq = new long[17];   // x0..x15 and the last target
@@ -174,7 +174,7 @@ class DataAndCommandTest {
     @Test
     void missingDataFailsWithStatus1(@TempDir Path tmp) {
         assertEquals(1, run("--data", tmp.resolve("nope.txt").toString(), "--out", tmp.resolve("o").toString()));
-        assertTrue(lastErr.contains("no text file at"), lastErr);
+        assertTrue(lastErr.contains("no corpus at") && lastErr.contains("nope.txt"), lastErr);
     }
 
     @Test

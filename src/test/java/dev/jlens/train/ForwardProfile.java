@@ -11,12 +11,12 @@ class ForwardProfile {
     public static void main(String[] a) {
         int reps = a.length > 0 ? Integer.parseInt(a[0]) : 4;
         TrainConfig c = TrainConfig.builder().data(Path.of("../shared/data/tinyshakespeare/input.txt")).build();
-        CharCorpus corpus = CharCorpus.read(c.data());
+        TrainingBatches corpus = TrainingBatches.read(c.data());
         HookedTransformer model = LectureModel.create(c, corpus.chars(), "profile");
         List<LectureModel.Param> params = LectureModel.params(model);
         Backprop noDrop = new Backprop(model, params, c.batch(), c.ctx(), 0.0);
         Backprop drop = new Backprop(model, params, c.batch(), c.ctx(), 0.1);
-        CharCorpus.Batch b = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(1, 1));
+        TrainingBatches.Batch b = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(1, 1));
         INDArray x = Nd4j.createFromArray(b.x());
         for (int r = 0; r < reps; r++) {
             long t0 = System.nanoTime(), c0 = StepProfile.cpuNanos();

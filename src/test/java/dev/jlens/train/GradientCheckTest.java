@@ -36,7 +36,7 @@ class GradientCheckTest {
             for (int i = 0; i < v.length; i++) v[i] = (float) (p.name().endsWith(".w") ? 1 + 0.3 * r.nextGaussian() : 0.5 * r.nextGaussian());
             p.value().data().setData(v);
         }
-        CharCorpus.Batch batch = randomBatch(r, c.batch(), c.ctx(), chars.length());
+        TrainingBatches.Batch batch = randomBatch(r, c.batch(), c.ctx(), chars.length());
         Backprop bp = new Backprop(model, params, c.batch(), c.ctx(), dropout);
         long key = 12345;
         double loss = bp.step(batch, key);
@@ -80,7 +80,7 @@ class GradientCheckTest {
         assertTrue(failures.isEmpty(), failures.size() + " of " + checked + " gradients disagree:\n" + String.join("\n", failures));
     }
 
-    static CharCorpus.Batch randomBatch(SplittableRandom r, int batch, int ctx, int vocab) {
+    static TrainingBatches.Batch randomBatch(SplittableRandom r, int batch, int ctx, int vocab) {
         long[][] x = new long[batch][ctx];
         int[][] y = new int[batch][ctx];
         for (int b = 0; b < batch; b++) {
@@ -89,6 +89,6 @@ class GradientCheckTest {
                 y[b][t] = r.nextInt(vocab);
             }
         }
-        return new CharCorpus.Batch(x, y);
+        return new TrainingBatches.Batch(x, y);
     }
 }

@@ -28,8 +28,8 @@ class InductionRun {
     }
 
     /** Reads the corpus and arranges for the trained model to be visible to the listener. */
-    static CharCorpus modelCapture(TrainConfig c, dev.jlens.model.HookedTransformer[] holder) {
-        CharCorpus corpus = CharCorpus.read(c.data());
+    static TrainingBatches modelCapture(TrainConfig c, dev.jlens.model.HookedTransformer[] holder) {
+        TrainingBatches corpus = TrainingBatches.read(c.data());
         holder[0] = null;
         Trainer.modelCreated = m -> holder[0] = m;
         return corpus;

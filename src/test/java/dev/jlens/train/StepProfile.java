@@ -10,7 +10,7 @@ class StepProfile {
         int steps = a.length > 0 ? Integer.parseInt(a[0]) : 10;
         double dropout = a.length > 1 ? Double.parseDouble(a[1]) : 0.1;
         TrainConfig c = TrainConfig.builder().data(Path.of("../shared/data/tinyshakespeare/input.txt")).dropout(dropout).steps(1000).build();
-        CharCorpus corpus = CharCorpus.read(c.data());
+        TrainingBatches corpus = TrainingBatches.read(c.data());
         HookedTransformer model = LectureModel.create(c, corpus.chars(), "profile");
         List<LectureModel.Param> params = LectureModel.params(model);
         AdamW opt = new AdamW(params, c.beta1(), c.beta2(), c.weightDecay(), c.gradClip());
@@ -23,7 +23,7 @@ class StepProfile {
                 wall0 = System.nanoTime();
             }
             long t0 = System.nanoTime();
-            CharCorpus.Batch b = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, s));
+            TrainingBatches.Batch b = corpus.sample(false, c.batch(), c.ctx(), Rng.stream(c.seed(), Rng.BATCH, s));
             long t1 = System.nanoTime();
             double loss = bp.step(b, Rng.key(c.seed(), Rng.DROPOUT, s));
             long t2 = System.nanoTime();

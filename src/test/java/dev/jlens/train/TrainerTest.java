@@ -35,7 +35,7 @@ class TrainerTest {
         TEXT = sb.toString();
     }
 
-    static final CharCorpus CORPUS = CharCorpus.of(TEXT, "tiny.txt");
+    static final TrainingBatches CORPUS = TrainingBatches.of(TEXT, "tiny.txt");
 
     static TrainConfig.Builder tiny() {
         return TrainConfig.builder().layers(2).dModel(16).heads(2).ctx(16).batch(4).steps(6).lr(1e-2).warmup(2)
@@ -180,7 +180,7 @@ class TrainerTest {
         assertTrue(other.getMessage().contains("lr: saved 0.01, given 0.003"), other.getMessage());
         IllegalArgumentException data = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(tiny().out(dir).steps(4).resume(true).build(), System.out, false)
-                        .run(CharCorpus.of(TEXT + "x", "other.txt")));
+                        .run(TrainingBatches.of(TEXT + "x", "other.txt")));
         assertTrue(data.getMessage().contains("same --data"), data.getMessage());
         assertEquals(4, train(tiny().out(dir).steps(4).resume(true).build()).step(), "more steps are allowed");
     }
@@ -198,16 +198,16 @@ class TrainerTest {
 
     @Test
     void emptyOrTooShortTextIsRejected() {
-        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> CharCorpus.of("", "empty.txt"));
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> TrainingBatches.of("", "empty.txt"));
         assertTrue(empty.getMessage().contains("empty.txt is empty"), empty.getMessage());
-        CharCorpus shortText = CharCorpus.of("abcdefghij".repeat(10), "short.txt");
+        TrainingBatches shortText = TrainingBatches.of("abcdefghij".repeat(10), "short.txt");
         IllegalArgumentException tooShort = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer(tiny().ctx(32).build(), System.out, false).run(shortText));
-        assertTrue(tooShort.getMessage().contains("at least ctx + 1 = 33") && tooShort.getMessage().contains("at least " + CharCorpus.minimumLength(32) + " characters"),
+        assertTrue(tooShort.getMessage().contains("at least ctx + 1 = 33") && tooShort.getMessage().contains("at least " + TrainingBatches.minimumLength(32) + " characters"),
                 tooShort.getMessage());
-        long n = CharCorpus.minimumLength(32);
-        CharCorpus.of("a".repeat((int) n), "ok").requireContext(32);
-        assertThrows(IllegalArgumentException.class, () -> CharCorpus.of("a".repeat((int) n - 1), "no").requireContext(32));
+        long n = TrainingBatches.minimumLength(32);
+        TrainingBatches.of("a".repeat((int) n), "ok").requireContext(32);
+        assertThrows(IllegalArgumentException.class, () -> TrainingBatches.of("a".repeat((int) n - 1), "no").requireContext(32));
     }
 
     @Test

@@ -61,12 +61,16 @@ class TerminalViewsTest {
     }
 
     @Test
-    void tokensAreMadeVisible() {
-        assertEquals("↵", Labels.visible("\n"));
-        assertEquals("␣", Labels.visible(" "));
-        assertEquals(" world", Labels.visible(" world"));
-        assertEquals("a\\x01b", Labels.visible("a\u0001b"));
+    void labelsAreMadePrintableAndOnlyTokensDotted() {
+        // A label only loses what would break the layout; a plain label with spaces stays as it is.
+        assertEquals("⏎", Labels.printable("\n"));
+        assertEquals("layer 3 head 1", Labels.printable("layer 3 head 1"));
+        assertEquals("a\\u0001b", Labels.printable("a\u0001b"));
         assertEquals("abc…", Labels.fit("abcdefg", 4));
+        // Tokens are the analyses' to mark, through the one token display.
+        assertEquals("·world", TokenText.visible(" world"));
+        assertEquals("··", TokenText.visible("  "));
+        assertEquals("⏎", TokenText.visible("\n"));
     }
 
     @Test

@@ -137,10 +137,35 @@ final class BlobDownload {
         }
     }
 
+    /** A download on the progress stream (none when it is null), through the one progress display. */
+    private static final class Transfer {
+        private final dev.jlens.cli.Progress progress;
+        private final String label;
+        private final long total, from, start = System.nanoTime();
+
+        Transfer(java.io.PrintStream out, String label, long total, long from) {
+            // Redrawn in place when the stream is a terminal's; a line every 10% in logs.
+            this.progress = out == null ? null : new dev.jlens.cli.Progress(out, System.console() != null, 10);
+            this.label = label;
+            this.total = total;
+            this.from = from;
+        }
+
+        void update(long done) {
+            if (progress != null) progress.transfer(label, done, total, from, (System.nanoTime() - start) / 1e9);
+        }
+
+        void finish(long done) {
+            if (progress == null) return;
+            update(done);
+            progress.finish();
+        }
+    }
+
     /** Writes the body into the file from byte {@code from} on, stopping at {@code total}; returns the file's new length. */
     private long copy(InputStream body, Path file, long from, long total, String label, String host, boolean resumable)
             throws IOException {
-        ProgressBar bar = new ProgressBar(settings.progress(), label, total, from);
+        Transfer bar = new Transfer(settings.progress(), label, total, from);
         Duration idle = settings.readTimeout();
         Duration allowed = idle.plusNanos((long) Math.min(Long.MAX_VALUE / 4.0, (total - from) * 1e9 / settings.minBytesPerSecond()));
         Watchdog watchdog = new Watchdog(body, idle, allowed);

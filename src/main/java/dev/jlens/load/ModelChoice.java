@@ -1,5 +1,6 @@
-package dev.jlens.cli;
+package dev.jlens.load;
 
+import dev.jlens.cli.Options;
 import dev.jlens.load.hub.HuggingFaceHub;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,82 +1,45 @@
 package dev.jlens.train;
 
-import dev.jlens.data.TinyShakespeare;
+import dev.jlens.data.Corpus;
+import dev.jlens.data.Split;
 import dev.jlens.tokenize.CharTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.zip.CRC32;
 
 /**
- * A text as the lecture trains on it: the vocabulary is the text's distinct characters in
- * code-point order ({@code sorted(set(text))}), the first 90% of the characters are the training
- * split and the rest the validation split. Batches are random windows of {@code ctx + 1}
+ * What training draws from a {@link Corpus} read for a character model of its own ({@link Corpus#readChars}:
+ * the vocabulary is the text's distinct characters in code-point order, the first 90% of the characters are
+ * the training split and the rest the validation split). Batches are random windows of {@code ctx + 1}
  * characters: inputs are the first {@code ctx}, targets the last {@code ctx}.
  */
-public final class CharCorpus {
-    private final String source;
+public final class TrainingBatches {
+    private final Corpus corpus;
     private final CharTokenizer tokenizer;
     private final int[] train;
     private final int[] val;
-    private final long checksum;
 
-    private CharCorpus(String source, String text, long checksum) {
-        if (text.isEmpty()) {
-            throw new IllegalArgumentException(source + " is empty: there is nothing to learn from; give a text file"
-                    + " (e.g. TinyShakespeare, ~1.1 MB)");
-        }
-        this.source = source;
-        this.tokenizer = CharTokenizer.fromText(text);
-        int[] ids = tokenizer.encode(text);
-        int n = (int) (0.9 * ids.length);
-        this.train = java.util.Arrays.copyOfRange(ids, 0, n);
-        this.val = java.util.Arrays.copyOfRange(ids, n, ids.length);
-        this.checksum = checksum;
+    private TrainingBatches(Corpus corpus) {
+        this.corpus = corpus;
+        this.tokenizer = (CharTokenizer) corpus.tokenizer();
+        this.train = corpus.tokens(Split.TRAIN);
+        this.val = corpus.tokens(Split.VAL);
     }
 
     /** Reads a UTF-8 text file. */
-    public static CharCorpus read(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("no text file at " + file.toAbsolutePath()
-                    + " (for TinyShakespeare pass --data tinyshakespeare to download it)", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(file + " is not UTF-8 text (" + e.getMessage() + ")", e);
-        }
-        return new CharCorpus(file.toString(), text, crc(bytes));
+    public static TrainingBatches read(Path file) {
+        return new TrainingBatches(Corpus.readChars(file));
     }
 
-    /** A corpus from text in memory ({@code source} names it in messages). */
-    public static CharCorpus of(String text, String source) {
-        return new CharCorpus(source, text, crc(text.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static long crc(byte[] bytes) {
-        CRC32 c = new CRC32();
-        c.update(bytes);
-        return c.getValue();
+    /** From text in memory ({@code source} names it in messages). */
+    public static TrainingBatches of(String text, String source) {
+        return new TrainingBatches(Corpus.ofChars(text, source));
     }
 
     /** Fails, saying how long the text must be, when either split has no window of {@code ctx + 1} characters. */
     public void requireContext(int ctx) {
         long total = train.length + val.length;
         if (train.length < ctx + 1 || val.length < ctx + 1) {
-            throw new IllegalArgumentException(source + " has " + total + " characters: the 90/10 split leaves "
+            throw new IllegalArgumentException(corpus.source() + " has " + total + " characters: the 90/10 split leaves "
                     + train.length + " for training and " + val.length + " for validation, but each needs at least ctx + 1 = "
                     + (ctx + 1) + " characters for one window; give a text of at least " + minimumLength(ctx)
                     + " characters or a smaller --ctx");
@@ -91,7 +54,7 @@ public final class CharCorpus {
     }
 
     public String source() {
-        return source;
+        return corpus.source();
     }
 
     public CharTokenizer tokenizer() {
@@ -116,7 +79,7 @@ public final class CharCorpus {
 
     /** CRC-32 of the text's bytes: a resumed run checks it is learning the same text. */
     public long checksum() {
-        return checksum;
+        return corpus.crc32();
     }
 
     /** Token ids of a split, for analysis. */

@@ -1,0 +1,65 @@
+package dev.jlens.model;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Sampling a continuation token by token: {@link HookedTransformer}'s {@code generate}. */
+final class Generation {
+    private final HookedTransformer model;
+    private final ModelConfig cfg;
+
+    Generation(HookedTransformer model) {
+        this.model = model;
+        this.cfg = model.cfg();
+    }
+
+    /** The prompt and {@code maxNewTokens} sampled tokens (temperature 1, reproducible from {@code seed}). */
+    /** The prompt and its continuation as text; BOS, when prepended, is not part of the text. */
+    String generate(String prompt, int maxNewTokens, Sampling sampling) {
+        long[] ids = model.tokenIds().ids(prompt, cfg.defaultPrependBos());
+        long[] all = generate(ids, maxNewTokens, sampling);
+        int skip = cfg.defaultPrependBos() ? 1 : 0;
+        return model.toText(Arrays.copyOfRange(all, skip, all.length));
+    }
+
+    /**
+     * The prompt ids followed by up to {@code maxNewTokens} new ids. The context fed to the model is
+     * cropped to its last {@code n_ctx} tokens, as the lecture's {@code generate} does.
+     */
+    long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling) {
+        if (promptIds.length == 0) throw model.emptyPrompt();
+        if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be ≥ 0, got " + maxNewTokens);
+        model.checkTokens(new long[][] {promptIds.length > cfg.nCtx()
+                ? Arrays.copyOfRange(promptIds, promptIds.length - cfg.nCtx(), promptIds.length) : promptIds});
+        long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
+        int len = promptIds.length;
+        SplittableRandom random = new SplittableRandom(sampling.seed());
+        int eos = model.hasTokenizer() ? model.tokenizer().eosTokenId().orElse(-1) : -1;
+        for (int step = 0; step < maxNewTokens; step++) {
+            // A cancellation point: the console's Ctrl-C interrupts this thread (JShell's stop on JDK 20+).
+            if (Thread.interrupted()) {
+                throw new java.util.concurrent.CancellationException("generation interrupted after " + step + " tokens");
+            }
+            int from = Math.max(0, len - cfg.nCtx());
+            long[][] context = {Arrays.copyOfRange(seq, from, len)};
+            INDArray last = model.lastLogits(context);                             // [1, 1, d_vocab]
+            float[] logits = last.get(point(0), point(0), all()).toFloatVector();
+            last.close();
+            for (float x : logits) {
+                if (Float.isNaN(x)) {
+                    throw new IllegalStateException("generation stopped after " + step + " new tokens: "
+                            + model.whereNaNBegins(context, Map.of(), Map.of()));
+                }
+            }
+            int next = Sampler.pick(logits, sampling, random);
+            seq[len++] = next;
+            if (sampling.stopAtEos() && next == eos) break;
+        }
+        return Arrays.copyOf(seq, len);
+    }
+}

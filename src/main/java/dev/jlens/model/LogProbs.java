@@ -1,0 +1,38 @@
+package dev.jlens.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Log-probabilities from logits: over the vocabulary, and of the tokens that actually came next. */
+public final class LogProbs {
+    private LogProbs() {}
+
+    /**
+     * {@code [batch, pos-1]}: the log-probability each position gave the token that actually came
+     * next (seed 001's per-token log-probs).
+     */
+    public static INDArray tokenLogProbs(INDArray logits, INDArray tokens) {
+        long[][] rows = TokenIds.rows(tokens);
+        int batch = rows.length, pos = batch == 0 ? 0 : rows[0].length;
+        if (pos < 2) throw new IllegalArgumentException("need at least two tokens to predict one from the other");
+        INDArray logProbs = logSoftmax(logits);                     // [batch, pos, d_vocab]
+        INDArray out = Nd4j.create(DataType.FLOAT, batch, pos - 1);
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < pos - 1; t++) out.putScalar(b, t, logProbs.getDouble(b, t, rows[b][t + 1]));
+        }
+        return out;
+    }
+
+    /** Log-softmax over the last axis, computed stably (max subtracted first). */
+    public static INDArray logSoftmax(INDArray logits) {
+        long[] shape = logits.shape();
+        long vocab = shape[shape.length - 1], n = logits.length() / vocab;
+        INDArray flat = logits.reshape(n, vocab);
+        INDArray max = flat.max(1).reshape(n, 1);
+        INDArray shifted = flat.subColumnVector(max);
+        INDArray lse = Transforms.log(Transforms.exp(shifted, true).sum(1), false).reshape(n, 1);
+        return shifted.subiColumnVector(lse).reshape(shape);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.jlens.model;
+
+import dev.jlens.tokenize.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A model's text ↔ token ids: its tokenizer with the model's BOS rule, string tokens for display,
+ * and batches of prompts right-padded to one length. {@link HookedTransformer}'s {@code toTokens},
+ * {@code toStrTokens}, {@code toText} and {@code toSingleToken} are these.
+ */
+final class TokenIds {
+    private final ModelConfig cfg;
+    private final Tokenizer tokenizer;   // null: the model runs on ids only
+
+    TokenIds(ModelConfig cfg, Tokenizer tokenizer) {
+        this.cfg = cfg;
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * One token's text for display: the tokenizer's, or {@code "#id"} for a model without tokenizer files
+     * (which runs on ids), so tables and token lists still say which token they mean.
+     */
+    public String tokenText(long id) {
+        return tokenizer == null ? "#" + id : tokenizer.tokenString((int) id);
+    }
+
+    /** Whether text can be tokenized: a model folder without tokenizer files runs on token ids only. */
+    public boolean hasTokenizer() {
+        return tokenizer != null;
+    }
+
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) throw new IllegalStateException("this model has no tokenizer (its folder has no tokenizer.json, nor vocab.json + merges.txt): pass token ids, e.g. model.forward(Nd4j.createFromArray(new long[][] {{1, 2, 3}})), or put the tokenizer files beside config.json");
+        return tokenizer;
+    }
+
+    /** {@code [1, pos]} token ids, with BOS first when the model uses one ({@link ModelConfig#defaultPrependBos}). */
+    public INDArray toTokens(String text) {
+        return toTokens(text, cfg.defaultPrependBos());
+    }
+
+    /** {@code [1, pos]} token ids, with or without BOS. */
+    public INDArray toTokens(String text, boolean prependBos) {
+        long[] ids = ids(text, prependBos);
+        // createFromArray makes shape [] of an empty row; [1, 0] keeps the promised [1, pos].
+        return ids.length == 0 ? Nd4j.create(DataType.LONG, 1, 0) : Nd4j.createFromArray(new long[][] {ids});
+    }
+
+    /**
+     * {@code [batch, pos]} ids for several prompts, right-padded to the longest with the EOS id (or
+     * 0). Right padding needs no attention mask in a causal model: a real token never attends to a
+     * later pad, so each prompt's real positions come out exactly as if run alone.
+     */
+    public INDArray toTokens(List<String> texts) {
+        long[][] rows = padded(texts).rows;
+        return Nd4j.createFromArray(rows);
+    }
+
+    /** Each token's text, BOS included when {@code toTokens} would add it. */
+    public List<String> toStrTokens(String text) {
+        return toStrTokens(text, cfg.defaultPrependBos());
+    }
+
+    public List<String> toStrTokens(String text, boolean prependBos) {
+        return toStrTokens(ids(text, prependBos));
+    }
+
+    public List<String> toStrTokens(INDArray tokens) {
+        long[][] rows = rows(tokens);
+        return toStrTokens(rows.length == 0 ? new long[0] : rows[0]);
+    }
+
+    private List<String> toStrTokens(long[] ids) {
+        List<String> out = new ArrayList<>(ids.length);
+        for (long id : ids) out.add(tokenText(id));
+        return out;
+    }
+
+    /** The text of token ids (TransformerLens {@code to_string}). */
+    public String toText(long... ids) {
+        int[] ints = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) ints[i] = (int) ids[i];
+        return tokenizer().decode(ints);
+    }
+
+    /** The id of a string that must be exactly one token (TransformerLens {@code to_single_token}). */
+    public int toSingleToken(String text) {
+        int[] ids = tokenizer().encode(text);
+        if (ids.length != 1) {
+            throw new IllegalArgumentException("'" + text + "' is " + ids.length + " tokens, not one: "
+                    + toStrTokens(text, false));
+        }
+        return ids[0];
+    }
+
+    long[] ids(String text, boolean prependBos) {
+        int[] body = tokenizer().encode(text);
+        int offset = 0;
+        long[] out;
+        if (prependBos) {
+            int bos = tokenizer().bosTokenId().orElseThrow(() -> new IllegalArgumentException(
+                    "this model's tokenizer has no BOS token: call toTokens(text, false)"));
+            out = new long[body.length + 1];
+            out[0] = bos;
+            offset = 1;
+        } else {
+            out = new long[body.length];
+        }
+        for (int i = 0; i < body.length; i++) out[offset + i] = body[i];
+        return out;
+    }
+
+    record Padded(long[][] rows, int[] lengths) {}
+
+    Padded padded(List<String> texts) {
+        if (texts.isEmpty()) throw new IllegalArgumentException("no prompts given");
+        long[][] unpadded = new long[texts.size()][];
+        int max = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            unpadded[i] = ids(texts.get(i), cfg.defaultPrependBos());
+            max = Math.max(max, unpadded[i].length);
+        }
+        long pad = tokenizer().eosTokenId().orElse(0);
+        long[][] rows = new long[texts.size()][max];
+        int[] lengths = new int[texts.size()];
+        for (int i = 0; i < rows.length; i++) {
+            Arrays.fill(rows[i], pad);
+            System.arraycopy(unpadded[i], 0, rows[i], 0, unpadded[i].length);
+            lengths[i] = unpadded[i].length;
+        }
+        return new Padded(rows, lengths);
+    }
+
+    /** Token ids {@code [pos]} or {@code [batch, pos]} as rows. */
+    static long[][] rows(INDArray tokens) {
+        if (tokens.isEmpty()) return tokens.rank() == 2 && tokens.size(0) == 0 ? new long[0][] : new long[][] {{}};   // runs refuse it
+        if (tokens.rank() == 1) return new long[][] {tokens.toLongVector()};
+        if (tokens.rank() != 2) {
+            throw new IllegalArgumentException("tokens must be [pos] or [batch, pos], got shape "
+                    + Arrays.toString(tokens.shape()));
+        }
+        return tokens.toLongMatrix();
+    }
+
+}
