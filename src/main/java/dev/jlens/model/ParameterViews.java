@@ -280,7 +280,8 @@ final class ParameterViews {
     public long parameterCount() {
         long n = 0;
         for (Map.Entry<String, INDArray> e : paramViews().entrySet()) {
-            if (e.getKey().equals("unembed.W_U") && weights.W_U().isView()) continue;
+            // A tied unembedding is the embedding's memory seen transposed: count it once.
+            if (e.getKey().equals("unembed.W_U") && Arena.owner(weights.W_U()) == Arena.owner(weights.W_E())) continue;
             if (e.getKey().equals("unembed.b_U") && weights.b_U() == null) continue;
             n += e.getValue().length();
         }

@@ -80,13 +80,14 @@ final class Backprop {
         for (LectureModel.Param p : params) byName.put(p.name(), p.grad());
         List<LayerGrads> ls = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            String p = HookNames.blockPrefix(l);
-            ls.add(new LayerGrads(byName.get(p + "ln1.w"), byName.get(p + "ln1.b"), byName.get(p + "W_QKV"), byName.get(p + "W_O"),
-                    byName.get(p + "b_O"), byName.get(p + "ln2.w"), byName.get(p + "ln2.b"), byName.get(p + "W_in"),
-                    byName.get(p + "b_in"), byName.get(p + "W_out"), byName.get(p + "b_out")));
+            int layer = l;
+            java.util.function.Function<String, INDArray> g = what -> byName.get(HookNames.block(layer, what));
+            ls.add(new LayerGrads(g.apply("ln1.w"), g.apply("ln1.b"), g.apply("attn.W_QKV"), g.apply("attn.W_O"),
+                    g.apply("attn.b_O"), g.apply("ln2.w"), g.apply("ln2.b"), g.apply("mlp.W_in"),
+                    g.apply("mlp.b_in"), g.apply("mlp.W_out"), g.apply("mlp.b_out")));
         }
-        return new Grads(byName.get("W_E"), byName.get("W_pos"), ls, byName.get("ln_f.w"), byName.get("ln_f.b"),
-                byName.get("W_U"), byName.get("b_U"));
+        return new Grads(byName.get("embed.W_E"), byName.get("pos_embed.W_pos"), ls, byName.get("ln_final.w"), byName.get("ln_final.b"),
+                byName.get("unembed.W_U"), byName.get("unembed.b_U"));
     }
 
     Backprop(HookedTransformer model, List<LectureModel.Param> params, int batch, int pos, double dropout) {

@@ -111,44 +111,61 @@ public final class LectureModel {
     }
 
     /**
-     * The trainable parameters in the lecture's state_dict order, under jlens's internal names
-     * (the optimizer state is saved under them). Matrices and embeddings are decayed, biases and
-     * LayerNorm parameters not (nanoGPT's rule).
+     * The trainable parameters in the lecture's state_dict order, under their TransformerLens names
+     * ({@code embed.W_E}, {@code blocks.0.attn.W_QKV} for the fused query/key/value matrix jlens stores,
+     * {@code ln_final.w} …, as {@code Weights.validate} and {@code model.params()} name them; the optimizer
+     * state is saved under them). Matrices and embeddings are decayed, biases and LayerNorm parameters not
+     * (nanoGPT's rule).
      */
     static List<Param> params(HookedTransformer model) {
         Weights w = model.weights();
         ModelConfig cfg = model.cfg();
         List<Param> out = new ArrayList<>();
-        add(out, "W_E", w.W_E(), true);
-        add(out, "W_pos", w.W_pos(), true);
+        add(out, "embed.W_E", w.W_E(), true);
+        add(out, "pos_embed.W_pos", w.W_pos(), true);
         for (int l = 0; l < cfg.nLayers(); l++) {
             LayerWeights lw = w.layers().get(l);
-            String p = HookNames.blockPrefix(l);
-            add(out, p + "W_QKV", lw.qkvW(), true);
-            add(out, p + "W_O", lw.oW(), true);
-            add(out, p + "b_O", lw.oB(), false);
+            add(out, HookNames.block(l, "attn.W_QKV"), lw.qkvW(), true);
+            add(out, HookNames.block(l, "attn.W_O"), lw.oW(), true);
+            add(out, HookNames.block(l, "attn.b_O"), lw.oB(), false);
             if (!cfg.attnOnly()) {
-                add(out, p + "W_in", lw.inW(), true);
-                add(out, p + "b_in", lw.inB(), false);
-                add(out, p + "W_out", lw.outW(), true);
-                add(out, p + "b_out", lw.outB(), false);
+                add(out, HookNames.block(l, "mlp.W_in"), lw.inW(), true);
+                add(out, HookNames.block(l, "mlp.b_in"), lw.inB(), false);
+                add(out, HookNames.block(l, "mlp.W_out"), lw.outW(), true);
+                add(out, HookNames.block(l, "mlp.b_out"), lw.outB(), false);
             }
             if (cfg.hasLayerNorm()) {
-                add(out, p + "ln1.w", lw.ln1W(), false);
-                add(out, p + "ln1.b", lw.ln1B(), false);
+                add(out, HookNames.block(l, "ln1.w"), lw.ln1W(), false);
+                add(out, HookNames.block(l, "ln1.b"), lw.ln1B(), false);
                 if (!cfg.attnOnly()) {
-                    add(out, p + "ln2.w", lw.ln2W(), false);
-                    add(out, p + "ln2.b", lw.ln2B(), false);
+                    add(out, HookNames.block(l, "ln2.w"), lw.ln2W(), false);
+                    add(out, HookNames.block(l, "ln2.b"), lw.ln2B(), false);
                 }
             }
         }
         if (cfg.hasLayerNorm()) {
-            add(out, "ln_f.w", w.lnFinalW(), false);
-            add(out, "ln_f.b", w.lnFinalB(), false);
+            add(out, "ln_final.w", w.lnFinalW(), false);
+            add(out, "ln_final.b", w.lnFinalB(), false);
         }
-        add(out, "W_U", w.W_U(), true);
-        add(out, "b_U", w.b_U(), false);
+        add(out, "unembed.W_U", w.W_U(), true);
+        add(out, "unembed.b_U", w.b_U(), false);
         return out;
+    }
+
+    /**
+     * The name a parameter had in optimizer states saved before the TransformerLens names
+     * ({@code W_E}, {@code blocks.0.W_QKV}, {@code ln_f.w} …), so that such a run still resumes.
+     */
+    static String legacyName(String name) {
+        return switch (name) {
+            case "embed.W_E" -> "W_E";
+            case "pos_embed.W_pos" -> "W_pos";
+            case "ln_final.w" -> "ln_f.w";
+            case "ln_final.b" -> "ln_f.b";
+            case "unembed.W_U" -> "W_U";
+            case "unembed.b_U" -> "b_U";
+            default -> name.replace(".attn.W_", ".W_").replace(".attn.b_", ".b_").replace(".mlp.", ".");
+        };
     }
 
     private static void add(List<Param> out, String name, INDArray value, boolean decay) {

@@ -197,6 +197,23 @@ class TrainerTest {
     }
 
     @Test
+    void parametersAndGradientsHaveTheModelsTransformerLensNames() {
+        HookedTransformer model = LectureModel.create(tiny().build(), "abcdefgh", "names");
+        java.util.Set<String> tl = model.params().keySet();
+        for (LectureModel.Param p : LectureModel.params(model)) {
+            // The fused query/key/value matrix is jlens's storage; TransformerLens splits it into W_Q, W_K, W_V.
+            String name = p.name().replace("attn.W_QKV", "attn.W_Q");
+            assertTrue(tl.contains(name), p.name() + " is not one of model.params()'s names " + tl);
+        }
+        // Optimizer states saved under the old names still resume.
+        assertEquals("W_E", LectureModel.legacyName("embed.W_E"));
+        assertEquals("blocks.1.W_QKV", LectureModel.legacyName("blocks.1.attn.W_QKV"));
+        assertEquals("blocks.0.b_in", LectureModel.legacyName("blocks.0.mlp.b_in"));
+        assertEquals("blocks.0.ln2.w", LectureModel.legacyName("blocks.0.ln2.w"));
+        assertEquals("ln_f.b", LectureModel.legacyName("ln_final.b"));
+    }
+
+    @Test
     void emptyOrTooShortTextIsRejected() {
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> TrainingBatches.of("", "empty.txt"));
         assertTrue(empty.getMessage().contains("empty.txt is empty"), empty.getMessage());
