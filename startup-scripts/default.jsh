@@ -4,6 +4,7 @@
 import java.util.*;
 import static dev.jlens.console.Helpers.*;
 import dev.jlens.model.*;
+import dev.jlens.analysis.*;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;

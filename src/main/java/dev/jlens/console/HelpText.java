@@ -90,6 +90,21 @@ final class HelpText {
                 Short forms as get_act_name: cache("pattern", 0), cache("resid_post", -1), cache("normalized", 0, "ln2").
                 A wrong name fails with the closest names. hooks() lists them with shapes; Tab completes them inside quotes.
                 """);
+        TOPICS.put("analysis", """
+                The analyses (dev.jlens.analysis, imported by the default startup) take the model and a prompt (or tokens),
+                and print as tables and heatmaps; show() opens a figure, savePng()/saveHtml() write one:
+                  LogitLens.of(model, "ROMEO:", false)            top token per layer and position
+                  AttentionPatterns.of(model, "ROMEO:", 1)         every head's pattern in block 1 (head(i) draws one)
+                  HeadDetector.detect(model)                       previous-token, duplicate-token and induction scores
+                  DirectLogitAttribution.of(model, prompt, " the")  each component's push towards a token
+                  BlockInternals.of(model, prompt)                 next-token probabilities inside the blocks
+                  ActivationPatching.residPre(model, clean, corrupted, answer, wrong)
+                  Ablation.head(model, prompt, layer, head, Ablation.Mode.ZERO)
+                  Composition.all(model, Composition.Kind.Q)      Q/K/V-composition scores between heads
+                  Circuits.ovTopTokens(model, layer, head, 5, "a", "b")   what a head's OV circuit copies
+                  AttentionScoreDecomposition.of(model, prompt, layer, head)   token/position terms of the scores
+                  TokenLogProbs.of(model, tokens), NextTokenProbs.of(model, tokens, 10), VirtualHead, FactoredMatrix
+                """);
         TOPICS.put("completion", """
                 Tab completes Java (variables, methods, classes, members after a dot), helper names,
                 hook names inside cache("…, hook("…, (full: blocks.0.attn.hook_pattern, short: pattern),

@@ -1,6 +1,7 @@
 package dev.jlens.console;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.analysis.Distributions;
@@ -140,13 +141,33 @@ public final class Helpers {
         return remember(m, Work.cancellable("run", () -> m.runWithCache(tokens)));
     }
 
+    /**
+     * Runs several prompts as one batch, right-padded (each row's own length is kept: loss and log-probs skip
+     * the padding), makes it the current run, and prints each prompt's tokens and its top next tokens.
+     */
+    public static Run run(List<String> prompts) {
+        HookedTransformer m = model();
+        return remember(m, Work.cancellable("run", () -> m.runWithCache(prompts)));
+    }
+
     private static Run remember(HookedTransformer m, Run run) {
         binding().currentRun(run);
-        List<String> toks = m.toStrTokens(run.tokens().get(point(0), all()));
         PrintStream out = out();
-        out.println("tokens (" + toks.size() + "): " + TokenText.list(toks));
-        out.println("top 5 next tokens:");
-        out.print(table(topOf(m, lastRow(run.logits()), 5)));
+        int rows = run.lengths().length;
+        for (int r = 0; r < rows; r++) {
+            int len = run.lengths()[r];
+            List<String> toks = m.toStrTokens(run.tokens().get(point(r), interval(0, len)));
+            float[] next = run.logits().get(point(r), point(len - 1), all()).toFloatVector();
+            if (rows == 1) {
+                out.println("tokens (" + toks.size() + "): " + TokenText.list(toks));
+                out.println("top 5 next tokens:");
+                out.print(table(topOf(m, next, 5)));
+            } else {
+                List<String> top = topOf(m, next, 3).stream()
+                        .map(t -> "'" + TokenText.visible(t.token()) + "' " + String.format(Locale.ROOT, "%.3f", t.probability())).toList();
+                out.println("row " + r + " (" + toks.size() + " tokens): " + TokenText.list(toks) + "  → " + String.join(", ", top));
+            }
+        }
         return Shown.mark(run);
     }
 

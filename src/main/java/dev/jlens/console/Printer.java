@@ -44,8 +44,18 @@ public final class Printer {
         if (value.getClass().isArray()) return array(value);
         if (value instanceof Map<?, ?> m) return map(m);
         if (value instanceof Collection<?> c) return collection(c);
+        if (rendersItself(value)) return cut(String.valueOf(value));
         if (value instanceof Record r) return cut(record(r));
         return cut(String.valueOf(value));
+    }
+
+    /**
+     * An analysis result (a heatmap or chart figure, or any record of {@code dev.jlens.analysis}) prints as its
+     * own text (the table, the heatmap), as {@code System.out.println} shows it, never as a record dump.
+     */
+    static boolean rendersItself(Object value) {
+        return value instanceof dev.jlens.view.HeatmapFigure || value instanceof dev.jlens.view.ChartFigure
+                || value.getClass().getPackageName().equals("dev.jlens.analysis");
     }
 
     /** One line, for a value inside a table cell or a record. */

@@ -195,8 +195,19 @@ public final class HookedTransformer {
         return tokens.toStrTokens(text, prependBos);
     }
 
+    /** One prompt's tokens; a batch is refused with what to call instead. */
     public List<String> toStrTokens(INDArray ids) {
         return tokens.toStrTokens(ids);
+    }
+
+    /** Row {@code row} of a batch, without its padding. */
+    public List<String> toStrTokens(INDArray ids, int row) {
+        return tokens.toStrTokens(ids, row);
+    }
+
+    /** Every row of a batch, each without its padding. */
+    public List<List<String>> toStrTokensAll(INDArray ids) {
+        return tokens.toStrTokensAll(ids);
     }
 
     /** The text of token ids (TransformerLens {@code to_string}). */
@@ -265,10 +276,7 @@ public final class HookedTransformer {
      * @param cache what to record; {@code null} for nothing
      */
     public Run run(INDArray tokens, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
-        long[][] rows = TokenIds.rows(tokens);
-        int[] lengths = new int[rows.length];
-        Arrays.fill(lengths, rows.length == 0 ? 0 : rows[0].length);
-        return run(rows, lengths, hooks, cache, withLogits);
+        return run(TokenIds.rows(tokens), this.tokens.lengths(tokens), hooks, cache, withLogits);
     }
 
     private Run run(long[][] rows, int[] lengths, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
@@ -387,10 +395,32 @@ public final class HookedTransformer {
         return loss(toTokens(text));
     }
 
-    /** Mean over batch rows and positions {@code 0..pos-2} of {@code -log p(token[i+1] | ≤ i)}. */
+    /**
+     * Mean of {@code -log p(token[i+1] | ≤ i)} over every real prediction of every row: a batch that
+     * {@link #toTokens(List)} right-padded counts each prompt's own tokens only (the token-weighted mean of
+     * the prompts' losses), never its padding.
+     */
     public double loss(INDArray tokens) {
-        INDArray lp = LogProbs.tokenLogProbs(forward(tokens), tokens);
-        return -lp.meanNumber().doubleValue();
+        INDArray lp = tokenLogProbs(tokens);
+        double sum = 0;
+        long n = 0;
+        for (float v : lp.dup('c').data().asFloat()) {
+            if (Float.isNaN(v)) continue;   // padding
+            sum += v;
+            n++;
+        }
+        if (n == 0) throw new IllegalArgumentException("no prompt has two tokens: there is nothing to predict");
+        return -sum / n;
+    }
+
+    /** The loss of several prompts together: the token-weighted mean of their own losses. */
+    public double loss(List<String> prompts) {
+        return loss(toTokens(prompts));
+    }
+
+    /** {@code [batch, pos-1]}: each position's log-probability of the next token; NaN where a padded batch has padding. */
+    public INDArray tokenLogProbs(INDArray tokens) {
+        return LogProbs.tokenLogProbs(forward(tokens), tokens, this.tokens.lengths(tokens));
     }
 
     // ---------------------------------------------------------------- generation (Generation)

@@ -15,12 +15,25 @@ public final class LogProbs {
      */
     public static INDArray tokenLogProbs(INDArray logits, INDArray tokens) {
         long[][] rows = TokenIds.rows(tokens);
+        int[] all = new int[rows.length];
+        java.util.Arrays.fill(all, rows.length == 0 ? 0 : rows[0].length);
+        return tokenLogProbs(logits, tokens, all);
+    }
+
+    /**
+     * As {@link #tokenLogProbs(INDArray, INDArray)} for a right-padded batch whose rows have these real lengths:
+     * the predictions of padding (and of a row's last real token) are NaN, never a number that looks real.
+     */
+    public static INDArray tokenLogProbs(INDArray logits, INDArray tokens, int[] lengths) {
+        long[][] rows = TokenIds.rows(tokens);
         int batch = rows.length, pos = batch == 0 ? 0 : rows[0].length;
         if (pos < 2) throw new IllegalArgumentException("need at least two tokens to predict one from the other");
         INDArray logProbs = logSoftmax(logits);                     // [batch, pos, d_vocab]
         INDArray out = Nd4j.create(DataType.FLOAT, batch, pos - 1);
         for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < pos - 1; t++) out.putScalar(b, t, logProbs.getDouble(b, t, rows[b][t + 1]));
+            for (int t = 0; t < pos - 1; t++) {
+                out.putScalar(b, t, t + 1 < lengths[b] ? logProbs.getDouble(b, t, rows[b][t + 1]) : Double.NaN);
+            }
         }
         return out;
     }

@@ -23,6 +23,23 @@ final class TokenIds {
     }
 
     /**
+     * The batches {@link #toTokens(List)} right-padded, by identity, with each row's real length: loss, log-probs
+     * and string tokens of such an array skip its padding instead of silently counting it. Weak: a batch nobody
+     * holds any more is forgotten.
+     */
+    private final List<java.util.Map.Entry<java.lang.ref.WeakReference<INDArray>, int[]>> padded = new ArrayList<>();
+
+    /** Each row's real length if {@code tokens} is a batch this model padded; else every row is all real. */
+    synchronized int[] lengths(INDArray tokens) {
+        padded.removeIf(e -> e.getKey().get() == null);
+        for (var e : padded) if (e.getKey().get() == tokens) return e.getValue().clone();
+        long[][] rows = rows(tokens);
+        int[] all = new int[rows.length];
+        java.util.Arrays.fill(all, rows.length == 0 ? 0 : rows[0].length);
+        return all;
+    }
+
+    /**
      * One token's text for display: the tokenizer's, or {@code "#id"} for a model without tokenizer files
      * (which runs on ids), so tables and token lists still say which token they mean.
      */
@@ -58,8 +75,12 @@ final class TokenIds {
      * later pad, so each prompt's real positions come out exactly as if run alone.
      */
     public INDArray toTokens(List<String> texts) {
-        long[][] rows = padded(texts).rows;
-        return Nd4j.createFromArray(rows);
+        Padded p = padded(texts);
+        INDArray batch = Nd4j.createFromArray(p.rows());
+        synchronized (this) {
+            padded.add(java.util.Map.entry(new java.lang.ref.WeakReference<>(batch), p.lengths()));
+        }
+        return batch;
     }
 
     /** Each token's text, BOS included when {@code toTokens} would add it. */
@@ -73,7 +94,25 @@ final class TokenIds {
 
     public List<String> toStrTokens(INDArray tokens) {
         long[][] rows = rows(tokens);
+        if (rows.length > 1) {
+            throw new IllegalArgumentException("these tokens are a batch of " + rows.length + " prompts: toStrTokens(tokens, row)"
+                    + " gives one row's, toStrTokensAll(tokens) every row's");
+        }
         return toStrTokens(rows.length == 0 ? new long[0] : rows[0]);
+    }
+
+    /** Row {@code row}'s tokens, without the padding of a batch {@link #toTokens(List)} made. */
+    public List<String> toStrTokens(INDArray tokens, int row) {
+        long[][] rows = rows(tokens);
+        if (row < 0 || row >= rows.length) throw new IndexOutOfBoundsException("row " + row + " of a batch of " + rows.length);
+        return toStrTokens(java.util.Arrays.copyOf(rows[row], lengths(tokens)[row]));
+    }
+
+    /** Every row's tokens, each without its padding. */
+    public List<List<String>> toStrTokensAll(INDArray tokens) {
+        List<List<String>> out = new ArrayList<>();
+        for (int r = 0; r < rows(tokens).length; r++) out.add(toStrTokens(tokens, r));
+        return out;
     }
 
     private List<String> toStrTokens(long[] ids) {

@@ -131,6 +131,29 @@ class SessionTest {
     }
 
     @Test
+    void anAnalysisPrintsAsItsTableNotAsARecordAndItsHelpIsThere() {
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval("LogitLens.of(model, \"ROMEO:\", false)\nhelp(\"analysis\")", new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = out.toString(StandardCharsets.UTF_8) + shown.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("Logit lens: top token per layer") && printed.contains("embed "), printed);
+        assertFalse(printed.contains("LogitLens["), "not a record dump: " + printed);
+        assertTrue(printed.contains("HeadDetector.detect(model)"), "help(\"analysis\") lists the analyses: " + printed);
+    }
+
+    @Test
+    void aBatchOfPromptsIsOneRunAndItsLossSkipsThePadding() {
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval("run(List.of(\"ROMEO:\", \"To be\"))", new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = out.toString(StandardCharsets.UTF_8) + shown.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("row 0 (6 tokens)") && printed.contains("row 1 (5 tokens)"), printed);
+        double batch = (Double) eval("model.loss(List.of(\"ROMEO:\", \"To be\"))").get(0).value();
+        double weighted = (5 * (Double) eval("model.loss(\"ROMEO:\")").get(0).value() + 4 * (Double) eval("model.loss(\"To be\")").get(0).value()) / 9;
+        assertEquals(weighted, batch, 1e-5, "token-weighted mean of the prompts' own losses");
+    }
+
+    @Test
     void completenessDecidesWhenEnterRunsTheInput() {
         assertTrue(session.isComplete("1+1"));
         assertTrue(session.isComplete("int x = 1; int y = 2;"));

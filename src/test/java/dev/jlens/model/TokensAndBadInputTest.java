@@ -12,6 +12,7 @@ import dev.jlens.testing.TestData;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Text in, tokens out, BOS handling, generation settings, and clear errors for input that cannot run. */
@@ -120,5 +121,30 @@ class TokensAndBadInputTest {
         assertEquals(c.getMessage(), assertThrows(IllegalArgumentException.class, () -> chars.generate("", 5, 1L)).getMessage());
         assertEquals(c.getMessage(), assertThrows(IllegalArgumentException.class,
                 () -> chars.forward(Nd4j.create(org.nd4j.linalg.api.buffer.DataType.LONG, 0, 4))).getMessage());
+    }
+
+    /** A padded batch counts each prompt's own predictions only: its loss is the token-weighted mean of the prompts' losses. */
+    @Test
+    void aPaddedBatchNeverCountsItsPadding() {
+        for (HookedTransformer m : new HookedTransformer[] {gpt2, chars}) {
+            List<String> prompts = List.of("the cat sat on the mat", "a dog", "to be or not to be, that is");
+            double weighted = 0;
+            long n = 0;
+            for (String p : prompts) {
+                long predictions = m.toTokens(p).length() - 1;
+                weighted += m.loss(p) * predictions;
+                n += predictions;
+            }
+            INDArray batch = m.toTokens(prompts);
+            assertEquals(weighted / n, m.loss(batch), 1e-5, m.cfg().modelName() + ": padded-batch loss");
+            assertEquals(weighted / n, m.loss(prompts), 1e-5);
+            INDArray lp = m.tokenLogProbs(batch);
+            long real = m.toTokens("a dog").length() - 1;
+            assertTrue(Float.isNaN(lp.getFloat(1, real)), "padding's log-prob is NaN, not a number that looks real");
+            assertEquals(m.toStrTokens("a dog"), m.toStrTokens(batch, 1), "row 1 without its padding");
+            assertEquals(3, m.toStrTokensAll(batch).size());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.toStrTokens(batch));
+            assertTrue(e.getMessage().contains("batch of 3"), e.getMessage());
+        }
     }
 }
