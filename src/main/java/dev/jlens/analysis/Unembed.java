@@ -15,14 +15,30 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class Unembed {
     private Unembed() {}
 
+    /** {@code [..., d_model]} as rows {@code [n, d_model]}. */
+    private static INDArray rows(HookedTransformer model, INDArray resid) {
+        long d = resid.size(resid.rank() - 1);
+        if (resid.rank() < 1 || d != model.cfg().dModel()) {
+            throw new IllegalArgumentException("expected residual vectors [..., " + model.cfg().dModel() + "], got "
+                    + java.util.Arrays.toString(resid.shape()));
+        }
+        return resid.dup('c').reshape(resid.length() / d, d);
+    }
+
     /** The final norm's multiplier: {@code ln_final.w}, or {@code 1 + ln_final.w} for Gemma's RMSNorm. */
     static INDArray finalNormWeight(HookedTransformer model) {
         INDArray w = model.param("ln_final.w");
         return model.cfg().arch().normPlusOne() ? w.add(1f) : w;
     }
 
-    /** {@code [n, d_model]} residual vectors → {@code [n, d_vocab]} logits. */
+    /** Residual vectors {@code [..., d_model]} (any leading axes: {@code [n, d]}, {@code [batch, pos, d]}) → logits {@code [..., d_vocab]}. */
     public static INDArray logits(HookedTransformer model, INDArray resid) {
+        if (resid.rank() != 2) {
+            long[] shape = resid.shape().clone();
+            INDArray flat = logits(model, rows(model, resid));
+            shape[shape.length - 1] = model.cfg().dVocab();
+            return flat.reshape(shape);
+        }
         INDArray x = finalNorm(model, resid);
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), model.cfg().dVocab());
         Nd4j.gemm(x, model.W_U(), out, false, false, 1.0, 0.0);
@@ -39,7 +55,8 @@ public final class Unembed {
      * model without LayerNorm returns the rows unchanged (as a copy).
      */
     public static INDArray finalNorm(HookedTransformer model, INDArray resid) {
-        if (resid.rank() != 2 || resid.size(1) != model.cfg().dModel()) {
+        if (resid.rank() != 2) return finalNorm(model, rows(model, resid)).reshape(resid.shape());
+        if (resid.size(1) != model.cfg().dModel()) {
             throw new IllegalArgumentException("expected residual vectors [n, " + model.cfg().dModel() + "], got "
                     + java.util.Arrays.toString(resid.shape()));
         }

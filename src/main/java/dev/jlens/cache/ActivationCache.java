@@ -99,6 +99,24 @@ public final class ActivationCache {
     }
 
     /**
+     * The same activations without their batch axis ({@code [1, pos, …]} → {@code [pos, …]}, views, no copy):
+     * TransformerLens's {@code remove_batch_dim}. Only for a run of one prompt.
+     */
+    public ActivationCache removeBatchDim() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, INDArray> e : activations.entrySet()) {
+            INDArray a = e.getValue();
+            if (a.rank() == 0 || a.size(0) != 1) {
+                throw new IllegalStateException("removeBatchDim: " + e.getKey() + " has a batch of " + (a.rank() == 0 ? 0 : a.size(0))
+                        + ", not 1: only a run of one prompt has a batch axis to remove");
+            }
+            long[] shape = Arrays.copyOfRange(a.shape(), 1, a.rank());
+            out.put(e.getKey(), a.reshape(a.ordering(), shape));
+        }
+        return new ActivationCache(out, nLayers, hookPoints, ownersOfViews);
+    }
+
+    /**
      * Bytes of activation data the cache holds. Activations that are views of one buffer (q, k and
      * v are views of one projection) are counted by the elements they show, which adds up to the
      * buffer they share.

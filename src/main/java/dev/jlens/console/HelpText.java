@@ -43,6 +43,14 @@ final class HelpText {
                 "nextTokenSweep(acts, \"ROMEO: Wha\", COSINE, 0.99, 0.95, 0.9)");
         helper("clusters", "clusters(acts, k[, metric, seed])", "k-means of saved activations: sizes, central strings, next tokens",
                 "clusters(acts, 20)");
+        helper("accumulatedResid", "accumulatedResid([layer])", "the current run's stream before each block (and final_post), labelled",
+                "accumulatedResid().stack()");
+        helper("decomposeResid", "decomposeResid([layer])", "what each embedding and block wrote into the stream (they add up to it)",
+                "decomposeResid().logitAttrs(model, currentRun().cache(), id, -1)");
+        helper("stackHeadResults", "stackHeadResults([layer])", "each head's output z·W_O (with b_O they add up to attn_out)",
+                "stackHeadResults().labels()");
+        helper("testPrompt", "testPrompt(prompt, answer[, k])", "rank, logit and probability of the answer and the top k there (utils.test_prompt)",
+                "testPrompt(\"ROMEO:\", \"\\n\")");
         helper("corner", "corner(t[, n])", "t[:3, :3, …] like TransformerLens get_corner", "corner(model.W_E())");
         helper("show", "show(t)", "shape, dtype, min/max/mean and the corner of an array", "show(cache(\"resid_post\", 0))");
         helper("params", "params()", "every named parameter with its shape", "params().get(\"blocks.0.attn.W_Q\")");

@@ -171,6 +171,43 @@ public final class Helpers {
         return Shown.mark(run);
     }
 
+    /** The current run's stream before each block and at the end, labelled {@code 0_pre} … {@code final_post} (TransformerLens {@code accumulated_resid}). */
+    public static dev.jlens.analysis.ResidualStack accumulatedResid() {
+        return accumulatedResid(model().cfg().nLayers());
+    }
+
+    public static dev.jlens.analysis.ResidualStack accumulatedResid(int layer) {
+        return dev.jlens.analysis.ResidualStack.accumulated(model(), currentCache(), layer, false);
+    }
+
+    /** What each component wrote into the current run's final stream (TransformerLens {@code decompose_resid}). */
+    public static dev.jlens.analysis.ResidualStack decomposeResid() {
+        return decomposeResid(model().cfg().nLayers());
+    }
+
+    public static dev.jlens.analysis.ResidualStack decomposeResid(int layer) {
+        return dev.jlens.analysis.ResidualStack.decomposed(model(), currentCache(), layer);
+    }
+
+    /** Each head's output in the current run (TransformerLens {@code stack_head_results}). */
+    public static dev.jlens.analysis.ResidualStack stackHeadResults() {
+        return stackHeadResults(model().cfg().nLayers());
+    }
+
+    public static dev.jlens.analysis.ResidualStack stackHeadResults(int layer) {
+        return dev.jlens.analysis.ResidualStack.heads(model(), currentCache(), layer);
+    }
+
+    /** The answer's rank, logit and probability after the prompt, and the top 10 there (TransformerLens {@code utils.test_prompt}). */
+    public static dev.jlens.analysis.TestPrompt testPrompt(String prompt, String answer) {
+        return testPrompt(prompt, answer, 10);
+    }
+
+    public static dev.jlens.analysis.TestPrompt testPrompt(String prompt, String answer, int k) {
+        HookedTransformer m = model();
+        return Work.cancellable("testPrompt", () -> dev.jlens.analysis.TestPrompt.of(m, prompt, answer, k));
+    }
+
     /** The current run (the last {@code run(…)}), or {@code null}. */
     public static Run currentRun() {
         return binding().currentRun();
@@ -213,9 +250,17 @@ public final class Helpers {
         return Shown.mark(rows);
     }
 
-    /** A hook for {@code model.runWithHooks(tokens, hook(…), …)}: {@code hook("blocks.0.hook_resid_post", (act, h) -> act.muli(0))}. */
+    /**
+     * A hook for {@code model.runWithHooks(tokens, hook(…), …)}: {@code hook("blocks.0.hook_resid_post", (act, h) -> act.muli(0))};
+     * a short name or a glob fires at every match ({@code hook("pattern", fn)}, {@code hook("blocks.*.attn.hook_z", fn)}).
+     */
     public static Hook hook(@Completes(ArgKind.HOOK) String name, HookFn fn) {
         return Hook.hook(name, fn);
+    }
+
+    /** TransformerLens's short name at one layer: {@code hook("pattern", 1, fn)}. */
+    public static Hook hook(@Completes(ArgKind.HOOK) String shortName, int layer, HookFn fn) {
+        return Hook.hook(shortName, layer, fn);
     }
 
     /** Logits of the prompt run with hooks that read or replace activations. */

@@ -215,6 +215,21 @@ public final class HookedTransformer {
         return tokens.toText(ids);
     }
 
+    /** The text of token ids {@code [pos]} or {@code [1, pos]} (TransformerLens {@code to_string} of a tensor). */
+    public String toText(INDArray ids) {
+        long[][] rows = TokenIds.rows(ids);
+        if (rows.length != 1) throw new IllegalArgumentException("toText takes one row of ids, not a batch of " + rows.length);
+        return tokens.toText(rows[0]);
+    }
+
+    /** The vocabulary, token text → id (TransformerLens {@code tokenizer.vocab}). */
+    public Map<String, Integer> vocab() {
+        Tokenizer t = tokenizer();
+        Map<String, Integer> v = new LinkedHashMap<>();
+        for (int id = 0; id < t.vocabSize(); id++) v.putIfAbsent(t.tokenString(id), id);
+        return Collections.unmodifiableMap(v);
+    }
+
     /** The id of a string that must be exactly one token (TransformerLens {@code to_single_token}). */
     public int toSingleToken(String text) {
         return tokens.toSingleToken(text);
@@ -283,8 +298,7 @@ public final class HookedTransformer {
         checkTokens(rows);
         Map<String, List<HookFn>> byName = new LinkedHashMap<>();
         for (Hook h : hooks) {
-            if (!hookNameSet.contains(h.name())) throw HookNames.unknown(h.name(), hookNames);
-            byName.computeIfAbsent(h.name(), k -> new ArrayList<>()).add(h.fn());
+            for (String target : hookPoints(h)) byName.computeIfAbsent(target, k -> new ArrayList<>()).add(h.fn());
         }
         int stopAfter = cfg.nLayers() - 1;
         if (!withLogits) {
@@ -294,7 +308,7 @@ public final class HookedTransformer {
                 int layer = HookNames.layerOf(name);
                 stopAfter = Math.max(stopAfter, layer < 0 && name.startsWith("ln_final") ? cfg.nLayers() - 1 : layer);
             }
-            for (Hook h : hooks) stopAfter = Math.max(stopAfter, HookNames.layerOf(h.name()));
+            for (String name : byName.keySet()) stopAfter = Math.max(stopAfter, HookNames.layerOf(name));
         }
         files.check();   // before any read of a mapped page: a truncated file would kill the JVM
         HookContext ctx = new HookContext(byName, cache);
@@ -320,6 +334,20 @@ public final class HookedTransformer {
      * second time: they may count or store things). When that run is clean, a hook put the NaN there,
      * and the first recorded activation with NaN says after which hook point.
      */
+    /**
+     * The hook points a hook fires at: its full name; TransformerLens's short name at its layer
+     * ({@code hook("pattern", 1, fn)}); or, without a layer, every hook point a short name or glob matches
+     * ({@code "pattern"}, {@code "blocks.*.attn.hook_pattern"}). A name that matches none fails with the closest.
+     */
+    private List<String> hookPoints(Hook h) {
+        List<String> targets;
+        if (h.layer() != null) targets = List.of(HookNames.resolve(h.name(), h.layer(), null, cfg.nLayers()));
+        else if (hookNameSet.contains(h.name())) targets = List.of(h.name());
+        else targets = hookNames.stream().filter(NameFilter.of(h.name())).toList();
+        if (targets.isEmpty() || !hookNameSet.containsAll(targets)) throw HookNames.unknown(h.name(), hookNames);
+        return targets;
+    }
+
     /** The last position's logits {@code [1, 1, d_vocab]} of one context, without hooks (a generation step). */
     INDArray lastLogits(long[][] context) {
         files.check();
@@ -463,6 +491,42 @@ public final class HookedTransformer {
     /** The unembedding bias; zeros for models without one (GPT-2), as TransformerLens shows it. */
     public INDArray b_U() {
         return params.b_U();
+    }
+
+    /** Every block's {@code W_Q} stacked, {@code [n_layers, n_heads, d_model, d_head]} (TransformerLens's {@code model.W_Q}; a copy). */
+    public INDArray W_Q() {
+        return stacked(this::W_Q);
+    }
+
+    /** {@code [n_layers, n_heads, d_model, d_head]} (grouped key heads repeated per query head; a copy). */
+    public INDArray W_K() {
+        return stacked(this::W_K);
+    }
+
+    /** {@code [n_layers, n_heads, d_model, d_head]} (a copy). */
+    public INDArray W_V() {
+        return stacked(this::W_V);
+    }
+
+    /** {@code [n_layers, n_heads, d_head, d_model]} (a copy). */
+    public INDArray W_O() {
+        return stacked(this::W_O);
+    }
+
+    /** {@code [n_layers, d_model, d_mlp]} (a copy). */
+    public INDArray W_in() {
+        return stacked(this::W_in);
+    }
+
+    /** {@code [n_layers, d_mlp, d_model]} (a copy). */
+    public INDArray W_out() {
+        return stacked(this::W_out);
+    }
+
+    private INDArray stacked(java.util.function.IntFunction<INDArray> perLayer) {
+        INDArray[] layers = new INDArray[cfg.nLayers()];
+        for (int l = 0; l < layers.length; l++) layers[l] = perLayer.apply(l);
+        return Nd4j.stack(0, layers);
     }
 
     /** {@code [n_heads, d_model, d_head]}. */

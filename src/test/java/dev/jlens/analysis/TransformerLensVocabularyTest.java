@@ -1,0 +1,82 @@
+package dev.jlens.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
+import dev.jlens.cache.ActivationCache;
+import dev.jlens.model.Hook;
+import dev.jlens.model.HookedTransformer;
+import dev.jlens.testing.TestData;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The rest of TransformerLens's vocabulary, each against its definition on the GPT-2 fixture. */
+class TransformerLensVocabularyTest {
+    private static final HookedTransformer MODEL = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
+
+    @Test
+    void hooksTakeShortNamesAtALayerAndGlobs() {
+        INDArray tokens = MODEL.toTokens("Hello world, hello");
+        AtomicInteger fired = new AtomicInteger();
+        MODEL.runWithHooks(tokens, Hook.hook("pattern", (a, h) -> {
+            fired.incrementAndGet();
+            return a;
+        }));
+        assertEquals(MODEL.cfg().nLayers(), fired.get(), "a short name fires at every layer");
+        fired.set(0);
+        INDArray zeroed = MODEL.runWithHooks(tokens, Hook.hook("resid_post", -1, (a, h) -> {
+            fired.incrementAndGet();
+            assertEquals("blocks." + (MODEL.cfg().nLayers() - 1) + ".hook_resid_post", h.name());
+            return a.mul(0);
+        }));
+        assertEquals(1, fired.get());
+        // With the last block's output zeroed, every position reads the same (empty) stream: the same logits.
+        assertArrayEquals(zeroed.get(point(0), point(0), all()).toFloatVector(), zeroed.get(point(0), point(2), all()).toFloatVector(), 1e-6f);
+        fired.set(0);
+        MODEL.runWithHooks(tokens, Hook.hook("blocks.*.attn.hook_z", (a, h) -> {
+            fired.incrementAndGet();
+            return a;
+        }));
+        assertEquals(MODEL.cfg().nLayers(), fired.get());
+        assertThrows(IllegalArgumentException.class, () -> MODEL.runWithHooks(tokens, Hook.hook("patern", (a, h) -> a)));
+    }
+
+    @Test
+    void removeBatchDimDropsTheBatchAxisOfEveryActivation() {
+        ActivationCache c = MODEL.runWithCache("Hello world").cache();
+        ActivationCache one = c.removeBatchDim();
+        assertArrayEquals(java.util.Arrays.copyOfRange(c.get("pattern", 0).shape(), 1, 4), one.get("pattern", 0).shape());
+        assertEquals(c.get("resid_post", 1).getFloat(0, 2, 3), one.get("resid_post", 1).getFloat(2, 3));
+        ActivationCache batch = MODEL.runWithCache(java.util.List.of("a b", "c d e")).cache();
+        assertThrows(IllegalStateException.class, batch::removeBatchDim);
+    }
+
+    @Test
+    void testPromptRanksTheAnswerAsTheLogitsDo() {
+        TestPrompt t = TestPrompt.of(MODEL, "Hello world", " hello", 5);
+        INDArray logits = MODEL.forward(MODEL.toTokens("Hello world hello"));
+        int answer = (int) MODEL.toTokens(" hello", false).getLong(0, 0);
+        long pos = MODEL.toTokens("Hello world").length() - 1;
+        float[] row = logits.get(point(0), point(pos), all()).toFloatVector();
+        int above = 0;
+        for (float v : row) if (v > row[answer]) above++;
+        assertEquals(above, t.answers().get(0).rank(), "rank 0 is the model's first choice");
+        assertEquals(row[answer], t.answers().get(0).logit(), 1e-4);
+        assertTrue(t.toString().contains("Performance on answer token"), t.toString());
+    }
+
+    @Test
+    void stackedWeightsAndTextAndVocabulary() {
+        INDArray wq = MODEL.W_Q();
+        assertEquals(MODEL.cfg().nLayers(), wq.size(0));
+        assertEquals(MODEL.W_Q(1).getFloat(2, 3, 4), wq.getFloat(1, 2, 3, 4));
+        INDArray ids = MODEL.toTokens("Hello world", false);
+        assertEquals("Hello world", MODEL.toText(ids));
+        assertEquals((int) ids.getLong(0, 0), MODEL.vocab().get(MODEL.tokenText(ids.getLong(0, 0))));
+    }
+}
