@@ -198,6 +198,12 @@ public final class HeadDetector {
      * @param induction      attention to the token after the earlier copy
      */
     public record Detection(HeadScores previousToken, HeadScores duplicateToken, HeadScores induction) implements HeatmapFigure {
+        /**
+         * The score from which a head is named after what it does: its mean attention on the pattern's target
+         * (ARENA's induction-head exercises use 0.4). Below it a head is listed by score only.
+         */
+        public static final double THRESHOLD = 0.4;
+
         /** One row per head: layer, head and the three scores. */
         public Table table() {
             Table t = new Table("layer", "head", "previous-token", "duplicate-token", "induction");
@@ -231,7 +237,9 @@ public final class HeadDetector {
 
         @Override
         public String toString() {
-            return table() + "\ninduction heads: " + induction.top(3) + ", previous-token heads: " + previousToken.top(3) + "\n";
+            return table() + "\ninduction heads (score ≥ " + THRESHOLD + "): " + induction.above(THRESHOLD)
+                    + "\nprevious-token heads (score ≥ " + THRESHOLD + "): " + previousToken.above(THRESHOLD)
+                    + "\nduplicate-token heads (score ≥ " + THRESHOLD + "): " + duplicateToken.above(THRESHOLD) + "\n";
         }
     }
 }

@@ -29,6 +29,28 @@ public record HeadScores(String what, double[][] scores) implements HeatmapFigur
         return all.subList(0, Math.min(n, all.size())).stream().map(lh -> "L" + lh[0] + "H" + lh[1]).toList();
     }
 
+    /**
+     * The heads scoring at least {@code threshold}, highest first, each with its score ({@code L1H3 (0.65)}), or,
+     * when none does, says so and names the highest: a label is only given to heads that earn it.
+     */
+    public String above(double threshold) {
+        List<String> out = new ArrayList<>();
+        for (String name : top(Integer.MAX_VALUE)) {
+            double v = score(name);
+            if (v < threshold) break;
+            out.add(String.format(java.util.Locale.ROOT, "%s (%.2f)", name, v));
+        }
+        if (!out.isEmpty()) return String.join(", ", out);
+        String best = top(1).isEmpty() ? "-" : top(1).get(0);
+        return String.format(java.util.Locale.ROOT, "none at %.2f or above (highest: %s at %.3f)", threshold, best, score(best));
+    }
+
+    private double score(String name) {
+        if (!name.startsWith("L")) return Double.NaN;
+        int l = Integer.parseInt(name.substring(1, name.indexOf('H'))), h = Integer.parseInt(name.substring(name.indexOf('H') + 1));
+        return scores[l][h];
+    }
+
     /** Every head, sorted by score, highest first. */
     public Table table() {
         Table t = new Table("head", what);

@@ -19,8 +19,10 @@ import java.util.Locale;
  * @param metric  how nearness was measured
  * @param samples how many samples were searched
  * @param matches the nearest samples, nearest first
+ * @param note    empty, or what makes the comparison less than like for like (the prompt's length differs
+ *                from the samples')
  */
-public record SimilarStrings(String prompt, String hook, Metric metric, int samples, List<Match> matches) {
+public record SimilarStrings(String prompt, String hook, Metric metric, int samples, List<Match> matches, String note) {
 
     /**
      * One neighbour.
@@ -50,9 +52,21 @@ public record SimilarStrings(String prompt, String hook, Metric metric, int samp
                 int row = nb.rows()[i];
                 matches.add(new Match(row, acts.text(row), nb.values()[i], followers(acts, row, 3)));
             }
-            out.add(new SimilarStrings(prompts.get(j), acts.hook(), metric, acts.count(), List.copyOf(matches)));
+            out.add(new SimilarStrings(prompts.get(j), acts.hook(), metric, acts.count(), List.copyOf(matches),
+                    lengthNote(model, acts, prompts.get(j))));
         }
         return out;
+    }
+
+    /**
+     * A prompt of another length than the samples is compared at another position of the context: its last token
+     * has seen more or fewer tokens before it, which moves the activations. Say so rather than hide it.
+     */
+    static String lengthNote(HookedTransformer model, SampleActivations acts, String prompt) {
+        long tokens = model.toTokens(prompt, false).length();
+        int saved = acts.dataset().samples().length();
+        return tokens == saved ? "" : String.format(Locale.ROOT, "note: the prompt is %d tokens but the saved samples are %d: its last"
+                + " token sits at another position than theirs, so distances also reflect position", tokens, saved);
     }
 
     /** The {@code max} most frequent tokens after sample {@code row}, with counts: {@code "e 12, a 3"}. */
@@ -70,7 +84,8 @@ public record SimilarStrings(String prompt, String hook, Metric metric, int samp
             t.row(i + 1, "'" + TokenText.visible(m.text()) + "'", String.format(Locale.ROOT, "%.4f", m.value()), m.row(), m.next());
         }
         return String.format(Locale.ROOT, "the %d of %,d strings nearest '%s' by %s of %s (last token)%n",
-                matches.size(), samples, TokenText.visible(prompt), metric.label(), hook) + t.render();
+                matches.size(), samples, TokenText.visible(prompt), metric.label(), hook) + t.render()
+                + (note.isEmpty() ? "" : note + "\n");
     }
 
     @Override

@@ -88,4 +88,14 @@ class HeadDetectorTest {
         assertTrue(firstCopy > 3 && secondCopy < firstCopy / 2,
                 "loss on the first copy " + firstCopy + " (random: about ln 65 = 4.17), on the second " + secondCopy);
     }
+
+    @Test
+    void onlyHeadsAboveTheThresholdAreNamedForWhatTheyDo() {
+        HeadScores induction = new HeadScores("induction score", new double[][] {{0.013, 0.2}, {0.65, 0.41}});
+        HeadScores weak = new HeadScores("previous-token score", new double[][] {{0.013, 0.01}, {0.02, 0.005}});
+        String text = new HeadDetector.Detection(weak, weak, induction).toString();
+        assertTrue(text.contains("induction heads (score ≥ 0.4): L1H0 (0.65), L1H1 (0.41)"), text);
+        assertTrue(!text.contains("L1H0 (0.65), L1H1 (0.41), L0H1"), "a head below the threshold is not called an induction head: " + text);
+        assertTrue(text.contains("previous-token heads (score ≥ 0.4): none at 0.40 or above (highest: L1H0 at 0.020)"), text);
+    }
 }

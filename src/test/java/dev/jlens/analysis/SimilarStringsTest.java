@@ -238,5 +238,8 @@ class SimilarStringsTest {
         String table = SimilarStrings.of(model, acts, "b ", 2, Metric.EUCLIDEAN).render();
         assertTrue(table.contains("the 2 of 5 strings nearest 'b·' by Euclidean distance of blocks.0.hook_attn_out"), table);
         assertTrue(table.contains("'b·'") && table.contains("a 2"), table);
+        assertTrue(!table.contains("note:"), "same length as the samples: nothing to note\n" + table);
+        String longer = SimilarStrings.of(model, acts, "b a", 2, Metric.EUCLIDEAN).render();
+        assertTrue(longer.contains("note: the prompt is 3 tokens but the saved samples are 2"), longer);
     }
 }
