@@ -46,6 +46,8 @@ final class CapturingExecutionControl extends LocalExecutionControl {
         private static volatile Method pending;
         private static volatile Object value;
         private static volatile Throwable thrown;
+        /** The value of each snippet run since the last {@link #takeValues}, in order (one input may hold several). */
+        private static final java.util.List<Object> values = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
         private Captured() {}
 
@@ -61,6 +63,7 @@ final class CapturingExecutionControl extends LocalExecutionControl {
             Method doit = pending;
             try {
                 value = doit.invoke(null);
+                values.add(value);
                 return null;
             } catch (InvocationTargetException e) {
                 // Rethrow the snippet's own exception so JShell reports it as if we were not here.
@@ -74,6 +77,15 @@ final class CapturingExecutionControl extends LocalExecutionControl {
             Object v = value;
             value = null;
             return v;
+        }
+
+        /** The values of the snippets that ran since the last call, in the order they ran, and forgets them. */
+        static java.util.List<Object> takeValues() {
+            synchronized (values) {
+                java.util.List<Object> out = new java.util.ArrayList<>(values);
+                values.clear();
+                return out;
+            }
         }
 
         static Throwable takeThrown() {

@@ -42,6 +42,7 @@ final class Evaluator {
      * cell) and is not joined to the next line.
      */
     boolean runAll(String text, Consumer<Outcome> sink, boolean stopAtError) {
+        Shown.clear();   // what a helper (or the echo) showed is remembered for the rest of this input only
         SourceCodeAnalysis sca = shell.sourceCodeAnalysis();
         String[] lines = text.split("\n", -1);
         StringBuilder pending = new StringBuilder();
@@ -90,15 +91,22 @@ final class Evaluator {
      * @param firstLine the line of the input where {@code source} begins
      */
     private List<Outcome> evalOne(String source, int firstLine) {
-        Shown.clear();
+        CapturingExecutionControl.Captured.takeValues();   // nothing left over from an earlier evaluation
         List<SnippetEvent> events = shell.eval(source);
         Trace.mark("evaluated " + source.strip().lines().findFirst().orElse(""));
         Object value = CapturingExecutionControl.Captured.takeValue();
+        // One source can be several snippets (int m1 = 1, m2 = 2;): each executed one gets its own value, in order.
+        List<Object> values = CapturingExecutionControl.Captured.takeValues();
+        int executed = 0;
         Throwable thrown = CapturingExecutionControl.Captured.takeThrown();
         List<Outcome> out = new ArrayList<>();
         for (SnippetEvent e : events) {
             if (e.causeSnippet() != null) continue; // a dependent snippet updated, not what was typed
             Snippet s = e.snippet();
+            if (e.status() != Snippet.Status.REJECTED && isExecutable(s) && values.size() > 1) {
+                value = executed < values.size() ? values.get(executed) : null;
+                executed++;
+            }
             if (e.status() == Snippet.Status.REJECTED) {
                 out.add(compileError(s, source, firstLine));
             } else if (e.exception() != null) {

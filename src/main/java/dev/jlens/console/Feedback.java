@@ -36,6 +36,11 @@ final class Feedback implements Consumer<Outcome> {
                 if (style == Style.SCRIPT && o.kind() == Outcome.Kind.VARIABLE) return;
                 String shown = Printer.render(o.value());
                 out.println(style == Style.CONSOLE ? o.name() + " ==> " + shown : shown);
+                // var x = …; x  shows x once: the same object (not a number or a text, which are shared) is not shown again.
+                if (style == Style.CONSOLE && !(o.value() instanceof Number || o.value() instanceof CharSequence
+                        || o.value() instanceof Boolean || o.value() instanceof Character)) {
+                    Shown.mark(o.value());
+                }
             }
             case DECLARATION -> {
                 if (style == Style.CONSOLE) out.println(o.message());

@@ -127,7 +127,10 @@ public final class Printer {
                 strings.add((String) o);
             }
             String more = c.size() > strings.size() ? " … (" + (c.size() - strings.size()) + " more)" : "";
-            return TokenText.list(strings) + more;
+            // Tokens (toStrTokens) are shown as tokens; any other strings as they are, quoted.
+            if (c instanceof dev.jlens.model.TokenStrings) return TokenText.list(strings) + more;
+            List<String> quoted = strings.stream().map(Printer::quote).toList();
+            return "[" + String.join(", ", quoted) + "]" + more;
         }
         Object first = c.iterator().next();
         if (first instanceof Record && c.stream().allMatch(e -> e != null && e.getClass() == first.getClass())) {

@@ -118,7 +118,7 @@ final class TokenIds {
     private List<String> toStrTokens(long[] ids) {
         List<String> out = new ArrayList<>(ids.length);
         for (long id : ids) out.add(tokenText(id));
-        return out;
+        return new TokenStrings(out);
     }
 
     /** The text of token ids (TransformerLens {@code to_string}). */

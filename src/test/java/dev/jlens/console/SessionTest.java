@@ -131,6 +131,21 @@ class SessionTest {
     }
 
     @Test
+    void eachVariableEchoesItsOwnValueOnceAndOnlyTokensAreDotted() {
+        List<Outcome> o = eval("int m1 = 1, m2 = 2;");
+        assertEquals(1, o.get(0).value(), "m1 is 1, not the last value of the line");
+        assertEquals(2, o.get(1).value());
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval("var arr = new int[] {7, 8}; arr\nList.of(\"a b\", \"c\")\nmodel.toStrTokens(\"RO ME\")",
+                new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = shown.toString(StandardCharsets.UTF_8);
+        assertEquals(1, printed.split("int\\[2\\] \\{ 7, 8 \\}", -1).length - 1, "var x = …; x shows x once: " + printed);
+        assertTrue(printed.contains("[\"a b\", \"c\"]"), "plain strings stay plain: " + printed);
+        assertTrue(printed.contains("'·'"), "tokens show spaces as ·: " + printed);
+    }
+
+    @Test
     void anAnalysisPrintsAsItsTableNotAsARecordAndItsHelpIsThere() {
         ByteArrayOutputStream shown = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
