@@ -216,13 +216,39 @@ public final class Printer {
     }
 
     /** Cuts a long text to {@link #MAX_LINES} lines and {@link #MAX_CHARS} characters, saying how much is left out. */
+    /**
+     * At most {@value #MAX_LINES} lines and {@value #MAX_CHARS} visible characters: colour codes (ANSI escapes)
+     * are not counted, a cut never falls inside one, and a cut text ends with the reset code so no colour leaks
+     * into what follows. Cuts fall at a line's end where one is near.
+     */
     static String cut(String s) {
         String[] lines = s.split("\n", -1);
         String out = s;
+        String note = "";
         if (lines.length > MAX_LINES) {
-            out = String.join("\n", Arrays.copyOf(lines, MAX_LINES)) + "\n… (" + (lines.length - MAX_LINES) + " more lines)";
+            out = String.join("\n", Arrays.copyOf(lines, MAX_LINES));
+            note = "\n… (" + (lines.length - MAX_LINES) + " more lines)";
         }
-        if (out.length() > MAX_CHARS) out = out.substring(0, MAX_CHARS) + " … (" + (s.length() - MAX_CHARS) + " more chars)";
-        return out;
+        int visible = 0, i = 0, lastLineEnd = -1;
+        boolean coloured = false;
+        while (i < out.length() && visible < MAX_CHARS) {
+            char ch = out.charAt(i);
+            if (ch == '\u001b') {                       // ESC [ … letter: a colour code, zero width
+                coloured = true;
+                int end = i + 1;
+                while (end < out.length() && !Character.isLetter(out.charAt(end))) end++;
+                i = Math.min(out.length(), end + 1);
+                continue;
+            }
+            if (ch == '\n') lastLineEnd = i;
+            visible++;
+            i++;
+        }
+        if (i < out.length()) {
+            int at = lastLineEnd > i - 400 && lastLineEnd > 0 ? lastLineEnd : i;
+            long rest = out.substring(at).replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "").length();
+            out = out.substring(0, at) + (coloured ? "\u001b[0m" : "") + "\n… (" + rest + " more chars)";
+        }
+        return out + note;
     }
 }

@@ -52,4 +52,20 @@ class PrinterTest {
         record Pair(String name, INDArray a) {}
         assertEquals("Pair[name=x, a=FLOAT [1000, 1000]]", Printer.render(new Pair("x", Nd4j.zeros(DataType.FLOAT, 1000, 1000))));
     }
+
+    @Test
+    void aColouredTextIsCutByWhatShowsAndTheColourIsReset() {
+        StringBuilder coloured = new StringBuilder();
+        for (int i = 0; i < 50; i++) {
+            for (int j = 0; j < 40; j++) coloured.append("\u001b[38;5;").append(j).append("mab\u001b[0m ");
+            coloured.append('\n');
+        }
+        String cut = Printer.cut(coloured.toString());
+        String visible = cut.replaceAll("\u001b\\[[0-9;]*[A-Za-z]", "");
+        assertTrue(visible.length() <= Printer.MAX_CHARS + 40, "at most MAX_CHARS visible characters, not counting colour codes: " + visible.length());
+        assertTrue(visible.length() > Printer.MAX_CHARS / 2, "colour codes do not eat the budget: " + visible.length());
+        int lastEsc = cut.lastIndexOf('\u001b');
+        assertTrue(cut.startsWith("\u001b[0m", lastEsc), "the last code is a reset, not half of one: " + cut.substring(Math.max(0, lastEsc - 5)));
+        assertTrue(cut.contains("more chars)"), cut.substring(cut.length() - 40));
+    }
 }
