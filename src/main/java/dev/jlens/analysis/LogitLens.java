@@ -71,10 +71,20 @@ public record LogitLens(List<String> tokens, List<String> nextTokens, List<Strin
 
     public static LogitLens of(HookedTransformer model, INDArray tokens, boolean afterAttention) {
         INDArray toks = Prompts.batchOfOne(tokens);
+        List<ResidualStages.Stage> stageList = ResidualStages.of(model.cfg(), afterAttention);
+        return of(model, model.runWithCache(toks, false, ResidualStages.hooks(stageList)), afterAttention);
+    }
+
+    /**
+     * The lens over a run that recorded the residual stream (as {@code runWithCache(prompt)} does): run once, look
+     * many ways. Its first row when it is a batch.
+     */
+    public static LogitLens of(HookedTransformer model, Run run, boolean afterAttention) {
+        INDArray toks = Prompts.batchOfOne(run.tokens().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()));
         long[] ids = Prompts.ids(toks);
         int pos = ids.length;
         List<ResidualStages.Stage> stageList = ResidualStages.of(model.cfg(), afterAttention);
-        Run run = model.runWithCache(toks, false, ResidualStages.hooks(stageList));
         int n = stageList.size();
 
         // The final stage first: every other stage is compared with it.

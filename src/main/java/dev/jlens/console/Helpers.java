@@ -366,21 +366,22 @@ public final class Helpers {
      * decoding the residual stream through the model's final LayerNorm and unembedding. The run
      * becomes the current run.
      */
-    public static LogitLens logitLens(String prompt) {
+    public static dev.jlens.analysis.LogitLens logitLens(String prompt) {
         HookedTransformer m = model();
         return lens(m, Work.cancellable("logitLens", () -> m.runWithCache(prompt)));
     }
 
     /** {@link #logitLens(String)} of token ids ({@code [pos]} or {@code [1, pos]}). */
-    public static LogitLens logitLens(INDArray tokens) {
+    public static dev.jlens.analysis.LogitLens logitLens(INDArray tokens) {
         HookedTransformer m = model();
         return lens(m, Work.cancellable("logitLens", () -> m.runWithCache(tokens)));
     }
 
-    private static LogitLens lens(HookedTransformer m, Run run) {
+    /** A thin wrapper: the analysis's own logit lens, over the current run (one run, many views). */
+    private static dev.jlens.analysis.LogitLens lens(HookedTransformer m, Run run) {
         binding().currentRun(run);
-        LogitLens lens = Work.cancellable("logitLens", () -> LogitLens.of(m, run));
-        out().print(lens.render());
+        dev.jlens.analysis.LogitLens lens = Work.cancellable("logitLens", () -> dev.jlens.analysis.LogitLens.of(m, run, false));
+        out().println(lens);
         return Shown.mark(lens);
     }
 

@@ -39,7 +39,6 @@ public final class Printer {
         if (value instanceof Character c) return "'" + escape(String.valueOf(c), '\'') + "'";
         if (value instanceof Number || value instanceof Boolean) return value.toString();
         if (value instanceof Run r) return run(r);
-        if (value instanceof LogitLens l) return l.render().stripTrailing();
         if (value instanceof ActivationCache c) return cut(c.toString());
         if (value.getClass().isArray()) return array(value);
         if (value instanceof Map<?, ?> m) return map(m);

@@ -69,24 +69,25 @@ class HelpersTest {
 
     @Test
     void theLogitLensLastRowIsTheModelsOwnPrediction() {
-        LogitLens lens = Helpers.logitLens("ROMEO:\nThus");
-        assertEquals(model.cfg().nLayers() + 1, lens.layers().size());
-        assertEquals("embed", lens.layers().get(0));
+        dev.jlens.analysis.LogitLens lens = Helpers.logitLens("ROMEO:\nThus");
+        assertEquals(model.cfg().nLayers() + 1, lens.stages().size());
+        assertEquals("embed", lens.stages().get(0));
         INDArray logits = model.forward("ROMEO:\nThus");
         INDArray logProbs = LogProbs.logSoftmax(logits);
-        int[] prediction = lens.finalPrediction();
+        int[] prediction = lens.finalPredictions();
         for (int p = 0; p < prediction.length; p++) {
             float[] row = logits.get(point(0), point(p), all()).toFloatVector();
             int best = 0;
             for (int v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
             assertEquals(best, prediction[p], "position " + p);
             double prob = Math.exp(logProbs.getDouble(0, p, best));
-            assertEquals(prob, lens.topProbs()[lens.layers().size() - 1][p], 1e-4, "probability at position " + p);
+            assertEquals(prob, lens.topProb()[lens.stages().size() - 1][p], 1e-4, "probability at position " + p);
         }
         String table = printed();
-        assertTrue(table.startsWith("layer"), table);
+        assertTrue(table.startsWith("Logit lens: top token per layer"), table);
         assertTrue(table.contains("⏎"), "the newline token is shown as ⏎: " + table);
-        assertEquals(model.cfg().nLayers() + 3, table.split("\n").length);
+        assertTrue(table.contains("embed ") && table.contains("L" + (model.cfg().nLayers() - 1) + " "), "a row per stage: " + table);
+        assertSame(lens.getClass(), dev.jlens.analysis.LogitLens.class, "the console's lens is the analysis's, over the current run");
     }
 
     @Test
@@ -95,16 +96,16 @@ class HelpersTest {
         HookedTransformer gpt2 = HookedTransformer.fromPretrained(TestData.file("fixtures/gpt2-tiny").toString());
         Helpers.bind(Binding.of(gpt2, new PrintStream(printed, true, StandardCharsets.UTF_8)));
         INDArray ids = org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][] {{50256, 15496, 995, 11, 616}});
-        LogitLens lens = Helpers.logitLens(ids);
+        dev.jlens.analysis.LogitLens lens = Helpers.logitLens(ids);
         INDArray logits = gpt2.forward(ids);
-        int[] prediction = lens.finalPrediction();
+        int[] prediction = lens.finalPredictions();
         for (int p = 0; p < prediction.length; p++) {
             float[] row = logits.get(point(0), point(p), all()).toFloatVector();
             int best = 0;
             for (int v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
             assertEquals(best, prediction[p], "position " + p);
         }
-        assertEquals(gpt2.cfg().nLayers() + 1, lens.layers().size());
+        assertEquals(gpt2.cfg().nLayers() + 1, lens.stages().size());
         List<TopToken> top = Helpers.topk(logits, 3);
         assertEquals(prediction[prediction.length - 1], top.get(0).id());
     }
