@@ -165,6 +165,18 @@ class ConsoleProcessTest {
     }
 
     @Test
+    void theSeed003ScriptDecodesEachLayerAsTheNotebookDoes() {
+        String gpt2 = dev.jlens.testing.TestData.file("fixtures/gpt2-tiny").toString();
+        Subprocess.Result r = jlens("--model", gpt2, "startup-scripts/seed003-logit-lens.jsh").run();
+        assertEquals(0, r.exit(), r.both());
+        for (String part : List.of("layer 0: ", "layer 1: ", "the last layer decoded by hand is the model's own prediction",
+                "Logit lens: top token per layer (colour: probability", "Logit lens: top token per layer (colour: rank")) {
+            assertTrue(r.out().contains(part), "missing " + part + "\n" + r.out());
+        }
+        assertEquals("", r.err());
+    }
+
+    @Test
     void theSeed000ScriptGeneratesWhatTheModelGenerates() {
         Subprocess.Result r = jlens("--model", model, "startup-scripts/seed000-generate.jsh").run();
         assertEquals(0, r.exit(), r.both());
