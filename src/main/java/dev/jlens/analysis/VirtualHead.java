@@ -58,7 +58,7 @@ public final class VirtualHead {
         List<List<String>> tops = new ArrayList<>();
         double[][] values = new double[m.length][];
         for (int p = 0; p < m.length; p++) {
-            inputs.add(p + " " + TokenText.visible(strs.get(p)));
+            inputs.add(p + ":" + TokenText.visible(strs.get(p)));   // position:token, already shown as a token
             int[] top = Distributions.topK(m[p], k);
             List<String> names = new ArrayList<>();
             values[p] = new double[top.length];
