@@ -177,6 +177,18 @@ class ConsoleProcessTest {
     }
 
     @Test
+    void theSeed000SimilarStringsScriptRunsItsOwnExperimentFromAFreshCheckout(@org.junit.jupiter.api.io.TempDir Path results) {
+        dev.jlens.testing.Shared.file("data/tinyshakespeare/input.txt");   // skips without ../shared, fails in CI
+        Subprocess.Result r = jlens("startup-scripts/seed000-similar-strings.jsh").env("JLENS_RESULTS", results.toString()).run();
+        assertEquals(0, r.exit(), r.both());
+        for (String part : List.of("no results/s10-block1: saving block 1's MLP output", "the 10 of 98,613 strings nearest 'ROMEO:·Wha'",
+                "12 clusters (Euclidean k-means)")) {
+            assertTrue(r.out().contains(part), "missing " + part + "\n" + r.out());
+        }
+        assertTrue(Files.isDirectory(results.resolve("s10-block1-val")), "the experiment it ran is kept for the next time");
+    }
+
+    @Test
     void theSeed004ScriptFindsTheShippedModelsInductionHead() {
         Subprocess.Result r = jlens("--model", "artifacts/attn-only-2l", "startup-scripts/seed004-attention-only.jsh").run();
         assertEquals(0, r.exit(), r.both());
