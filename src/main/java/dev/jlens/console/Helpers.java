@@ -24,6 +24,7 @@ import dev.jlens.experiment.SavedSamples;
 import dev.jlens.model.Hook;
 import dev.jlens.model.HookFn;
 import dev.jlens.model.HookedTransformer;
+import dev.jlens.model.Sampling;
 import dev.jlens.model.ModelConfig;
 import dev.jlens.model.Run;
 import dev.jlens.tokenize.Tokenizer;
@@ -355,9 +356,29 @@ public final class Helpers {
 
     /** Samples n tokens after the prompt at temperature 1; the same seed gives the same text. Prints and returns the text. */
     public static String generate(String prompt, int n, long seed) {
+        return generate(prompt, n, Sampling.seeded(seed));
+    }
+
+    /**
+     * Generates with any {@link Sampling} ({@code Sampling.seeded(1).withTemperature(0.8).withTopK(40).withTopP(0.9)},
+     * {@code Sampling.greedy()}), printing each token as it comes. Ctrl-C stops it and keeps the text so far.
+     */
+    public static String generate(String prompt, int n, Sampling sampling) {
         HookedTransformer m = model();
-        String text = Work.cancellable("generate", () -> m.generate(prompt, n, seed));
-        out().println(text);
+        boolean bos = m.cfg().defaultPrependBos();
+        long[] promptIds = m.toTokens(prompt, bos).toLongVector();
+        PrintStream out = out();
+        out.print(prompt);
+        out.flush();
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] all = Work.untilStopped("generate", () -> m.generate(promptIds, n, sampling, id -> {
+            out.print(m.tokenText(id));
+            out.flush();
+            return !stopped.get();
+        }), () -> stopped.set(true));
+        int made = all.length - promptIds.length;
+        out.println(made < n && stopped.get() ? "\n(stopped after " + made + " of " + n + " tokens; the text so far is the value)" : "");
+        String text = m.toText(java.util.Arrays.copyOfRange(all, bos ? 1 : 0, all.length));
         return Shown.mark(text);
     }
 

@@ -53,6 +53,26 @@ final class Work {
         }
     }
 
+    /**
+     * Like {@link #stoppable}, for work whose result is worth having when it is stopped early (a generation's
+     * text so far): Ctrl-C calls {@code stop}, waits for the work to end, and returns what it returned.
+     */
+    static <T> T untilStopped(String what, Supplier<T> work, Runnable stop) {
+        FutureTask<T> task = started(what, work);
+        try {
+            return result(task);
+        } catch (InterruptedException | ThreadDeath ctrlC) {
+            stop.run();
+            while (true) {
+                try {
+                    return result(task);
+                } catch (InterruptedException again) {
+                    stop.run();   // a second Ctrl-C while it finishes its step: keep waiting for the text
+                }
+            }
+        }
+    }
+
     private static <T> FutureTask<T> started(String what, Supplier<T> work) {
         FutureTask<T> task = new FutureTask<>(work::get);
         Thread worker = new Thread(task, "jlens-" + what);

@@ -32,6 +32,15 @@ final class Generation {
      * cropped to its last {@code n_ctx} tokens, as the lecture's {@code generate} does.
      */
     long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling) {
+        return generate(promptIds, maxNewTokens, sampling, id -> true);
+    }
+
+    /**
+     * As {@link #generate(long[], int, Sampling)}, handing each new id to {@code onToken} as soon as it is picked
+     * (to print it); it stops when {@code onToken} answers false or the thread is interrupted, and returns what it
+     * has: the prompt and the tokens generated so far, never nothing.
+     */
+    long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken) {
         if (promptIds.length == 0) throw model.emptyPrompt();
         if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be ≥ 0, got " + maxNewTokens);
         model.checkTokens(new long[][] {promptIds.length > cfg.nCtx()
@@ -42,9 +51,7 @@ final class Generation {
         int eos = model.hasTokenizer() ? model.tokenizer().eosTokenId().orElse(-1) : -1;
         for (int step = 0; step < maxNewTokens; step++) {
             // A cancellation point: the console's Ctrl-C interrupts this thread (JShell's stop on JDK 20+).
-            if (Thread.interrupted()) {
-                throw new java.util.concurrent.CancellationException("generation interrupted after " + step + " tokens");
-            }
+            if (Thread.currentThread().isInterrupted()) break;   // the interrupt stays set: the caller sees it
             int from = Math.max(0, len - cfg.nCtx());
             long[][] context = {Arrays.copyOfRange(seq, from, len)};
             INDArray last = model.lastLogits(context);                             // [1, 1, d_vocab]
@@ -58,7 +65,7 @@ final class Generation {
             }
             int next = Sampler.pick(logits, sampling, random);
             seq[len++] = next;
-            if (sampling.stopAtEos() && next == eos) break;
+            if (!onToken.test(next) || (sampling.stopAtEos() && next == eos)) break;
         }
         return Arrays.copyOf(seq, len);
     }

@@ -471,6 +471,15 @@ public final class HookedTransformer {
         return generation.generate(promptIds, maxNewTokens, sampling);
     }
 
+    /**
+     * Streaming: each new id goes to {@code onToken} as soon as it is picked (print its {@code tokenText}); the
+     * generation stops early when {@code onToken} answers false or the thread is interrupted, and returns the
+     * prompt and what was generated so far.
+     */
+    public long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken) {
+        return generation.generate(promptIds, maxNewTokens, sampling, onToken);
+    }
+
     // ---------------------------------------------------------------- parameters (ParameterViews)
 
     /** {@code [d_vocab, d_model]}. */

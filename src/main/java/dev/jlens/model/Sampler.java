@@ -20,6 +20,7 @@ final class Sampler {
             weights[i] = Math.exp((logits[i] - max) / sampling.temperature());
             total += weights[i];
         }
+        if (sampling.topP() < 1) total = nucleus(weights, total, sampling.topP());
         double r = random.nextDouble() * total;
         for (int i = 0; i < n; i++) {
             r -= weights[i];
@@ -28,6 +29,27 @@ final class Sampler {
         // Rounding left a sliver of r: the last token with any weight takes it.
         for (int i = n - 1; i >= 0; i--) if (weights[i] > 0) return i;
         return argmax(logits);
+    }
+
+    /**
+     * Keeps the most likely tokens whose weights first reach {@code p} of {@code total} (ties broken by the lower
+     * id, so the same seed picks the same token), zeroes the rest; returns the new total.
+     */
+    static double nucleus(double[] weights, double total, double p) {
+        Integer[] order = new Integer[weights.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> weights[a] != weights[b] ? Double.compare(weights[b], weights[a]) : Integer.compare(a, b));
+        double kept = 0;
+        int i = 0;
+        for (; i < order.length && weights[order[i]] > 0; i++) {
+            kept += weights[order[i]];
+            if (kept >= p * total) {
+                i++;
+                break;
+            }
+        }
+        for (; i < order.length; i++) weights[order[i]] = 0;
+        return kept;
     }
 
     static int argmax(float[] values) {
