@@ -3,6 +3,7 @@
 
     /usr/bin/python3 bench/forward_llama_torch.py --model bench/out/llama-1b-random --tokens 45,1024
     /usr/bin/python3 bench/forward_llama_torch.py --check src/test/data/fixtures/llama-tiny
+    /usr/bin/python3 bench/forward_llama_torch.py --model DIR --against-jlens DUMP   # DUMP from `bench/run CacheDump`
 
 Plain torch, Hugging Face semantics: RMSNorm, rotate-half rotary (with `rope_scaling` of type llama3),
 grouped-query attention, SwiGLU, tied or untied head. Weights are read as float32 whatever the file
@@ -14,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -215,6 +217,8 @@ def check(folder, tol):
             L = model.cfg["num_hidden_layers"]
             compare("resid_post", torch.stack([cache[f"blocks.{l}.hook_resid_post"][0] for l in range(L)]), s["resid_post"], tol)
             compare("final_norm_out", cache["ln_final.hook_normalized"][0], s["final_norm_out"], tol)
+            compare("final_norm_scale", cache["ln_final.hook_scale"][0, :, 0], s["final_norm_scale"], tol)
+            compare("loss", F.cross_entropy(logits[0, :-1], ids[0, 1:]), s["loss"], tol)
             compare("attn_pattern_head1", torch.stack([cache[f"blocks.{l}.attn.hook_pattern"][0, 1] for l in range(L)]),
                     s["attn_pattern_head1"], 2e-5)
         g = golden["greedy"]
@@ -230,6 +234,47 @@ def check(folder, tol):
     print(f"check passed: logits max |diff| {worst:.2e} (tolerance {tol})")
 
 
+def against_jlens(folder, dump, rtol):
+    """Every tensor of a `bench/run CacheDump` file (jlens's full cache and logits on the same folder) against
+    this peer's on the same ids: the same hook point names and shapes, -inf at the same places, and
+    max |diff| <= 1e-5 + rtol * max |jlens| per tensor."""
+    with open(dump, "rb") as f:
+        meta = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+    theirs = common.read_safetensors(dump)
+    ids = torch.tensor([[int(i) for i in meta["ids"].split(",")]])
+    model = load(folder)
+    with torch.no_grad():
+        logits, ours = model.run_with_cache(ids)
+    ours["logits"] = logits
+    problems = []
+    if set(ours) != set(theirs):
+        problems.append(f"hook points only in jlens {sorted(set(theirs) - set(ours))[:5]}, "
+                        f"only in the peer {sorted(set(ours) - set(theirs))[:5]}")
+    worst, worst_name = 0.0, ""
+    for name in sorted(set(ours) & set(theirs)):
+        got, want = ours[name].double(), theirs[name].double()
+        if got.shape != want.shape:
+            problems.append(f"{name}: shape {tuple(got.shape)} here, {tuple(want.shape)} in jlens")
+            continue
+        finite = torch.isfinite(want)
+        if not torch.equal(finite, torch.isfinite(got)) or not torch.equal(got[~finite], want[~finite]):
+            problems.append(f"{name}: non-finite entries differ")
+            continue
+        scale = want[finite].abs().max().item() if finite.any() else 0.0
+        diff = (got[finite] - want[finite]).abs().max().item() if finite.any() else 0.0
+        if diff > 1e-5 + rtol * scale:
+            problems.append(f"{name}: max |diff| {diff:.2e} (max |jlens| {scale:.2e})")
+        if scale and diff / scale > worst:
+            worst, worst_name = diff / scale, name
+    for p in problems:
+        print("  FAIL " + p)
+    if problems:
+        sys.exit(f"against jlens FAILED: {len(problems)} problems")
+    d = (ours["logits"].double() - theirs["logits"].double()).abs().max().item()
+    print(f"against jlens passed: {len(theirs) - 1} hook points and logits on {ids.shape[1]} tokens; logits max |diff| "
+          f"{d:.2e}, worst relative max |diff| {worst:.1e} ({worst_name})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="HF Llama folder to benchmark")
@@ -240,10 +285,15 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--check", metavar="FIXTURE")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--against-jlens", metavar="DUMP", help="compare with jlens's cache on --model (bench/run CacheDump)")
+    ap.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance of --against-jlens")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.check:
         check(args.check, args.tol)
+        return
+    if args.against_jlens:
+        against_jlens(args.model, args.against_jlens, args.rtol)
         return
     args.tokens = [int(t) for t in args.tokens.split(",")]
     args.runs = ([int(r) for r in args.runs.split(",")] if args.runs else [5 if t <= 128 else 2 for t in args.tokens])

@@ -6,8 +6,9 @@
         --kv-heads 2 --d-mlp 512 --vocab 1000
 
 config.json as Llama 3.2 1B's (rope_theta 500000, rope_scaling llama3 factor 32, tied embeddings,
-torch_dtype bfloat16) and model.safetensors written tensor by tensor (the generator holds one tensor at a
-time). Weights are N(0, 0.02) (norm weights 1), so activations stay finite through the layers.
+torch_dtype bfloat16) and model.safetensors written tensor by tensor, in blocks of rows: the generator holds at
+most 4M values at a time (peak RSS ~330 MB, torch itself ~250 MB, whatever the shape). Weights are N(0, 0.02)
+(norm weights 1), so activations stay finite through the layers.
 """
 import argparse
 import json
@@ -15,6 +16,8 @@ import os
 import struct
 
 import torch
+
+CHUNK = 1 << 22   # values drawn and written at a time (16 MB as float32)
 
 
 def main():
@@ -64,11 +67,17 @@ def main():
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
         for name, shape in sorted(shapes):
-            if name.endswith("norm.weight"):
-                t = torch.ones(shape)
-            else:
-                t = torch.empty(shape).normal_(0.0, 0.02, generator=gen)
-            f.write(t.to(torch.bfloat16).view(torch.int16).numpy().tobytes())
+            # In blocks of rows of at most CHUNK values: the 128,256 x 2,048 embedding alone would be 1 GB
+            # as float32 (the draws are those of one generator in file order, so a seed gives one model).
+            rows, row = shape[0], (shape[1] if len(shape) > 1 else 1)
+            step = max(1, CHUNK // row)
+            for r in range(0, rows, step):
+                n = min(step, rows - r)
+                if name.endswith("norm.weight"):
+                    t = torch.ones(n, row)
+                else:
+                    t = torch.empty(n, row).normal_(0.0, 0.02, generator=gen)
+                f.write(t.to(torch.bfloat16).view(torch.int16).numpy())
     os.replace(tmp, os.path.join(a.out, "model.safetensors"))
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)

@@ -18,10 +18,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Plain forward and forward with the full cache, at several prompt lengths, on a GPT-2-small-shaped
- * model; prints one JSON line per measurement (the format bench/forward_torch.py prints).
+ * Plain forward and forward with the full cache, at several prompt lengths, on any model folder jlens
+ * loads ({@code bench/forward}: GPT-2 small shaped; {@code bench/forward-llama}: Llama 3.2 1B shaped, bf16)
+ * or on a random GPT-2-small-shaped model in memory ({@code --random}); prints one JSON line per measurement
+ * (the format bench/forward_torch.py and bench/forward_llama_torch.py print).
  *
- * <pre>bench/run ForwardBenchmark [--model DIR | --random] [--tokens 45,1024] [--runs N]</pre>
+ * <pre>bench/run ForwardBenchmark [--model DIR | --random] [--tokens 45,1024] [--runs N] [--warmups 40]</pre>
  */
 public final class ForwardBenchmark {
     public static void main(String[] args) throws IOException, InterruptedException {
