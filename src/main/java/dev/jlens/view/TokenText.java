@@ -22,20 +22,8 @@ public final class TokenText {
 
     /** One token's text with whitespace and control characters replaced by visible marks. */
     public static String visible(String token) {
-        StringBuilder sb = new StringBuilder(token.length());
-        token.codePoints().forEach(cp -> {
-            switch (cp) {
-                case ' ' -> sb.append('·');
-                case '\n' -> sb.append('⏎');
-                case '\t' -> sb.append('⇥');
-                case '\r' -> sb.append('␍');
-                default -> {
-                    if (Character.isISOControl(cp)) sb.append(String.format("\\u%04x", cp));
-                    else sb.appendCodePoint(cp);
-                }
-            }
-        });
-        return sb.toString();
+        // What makes any label printable (⏎ ⇥ ␍, escapes), and for a token also its spaces.
+        return Labels.printable(token).replace(' ', '·');
     }
 
     /** Each token visible: what an analysis hands a view as labels that are tokens. */
