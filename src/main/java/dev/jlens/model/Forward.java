@@ -138,6 +138,7 @@ final class Forward {
                     resid = s.keep(block(l, resid, ctx, s));                       // [batch, pos, d_model]
                 }
             }
+            if (ctx.kv() != null) ctx.kv().advance(tokens[0].length);
             try (Arena.Scope s = arena.scope()) {
                 s.track(resid);
                 return logits == Logits.NONE ? null : unembed(resid, logits == Logits.LAST, ctx, s);
@@ -156,12 +157,12 @@ final class Forward {
         if (arch.embeddingScale() != 1) rows.muli((float) arch.embeddingScale());   // Gemma: × √d_model, in float32
         INDArray embed = ctx.at(HOOK_EMBED, -1, shaped(rows, batch, pos, cfg.dModel()));
         if (!(arch.positions() instanceof Architecture.Learned)) return embed;     // rotary positions act inside attention
-        INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, pos, s));
+        INDArray posEmbed = ctx.at(HOOK_POS_EMBED, -1, positions(batch, ctx.start(), pos, s));
         return add(embed, posEmbed, s);                                            // [batch, pos, d_model]
     }
 
-    private INDArray positions(int batch, int pos, Arena.Scope s) {
-        INDArray rows = w.W_pos().get(interval(0, pos), all());        // [pos, d_model]
+    private INDArray positions(int batch, int start, int pos, Arena.Scope s) {
+        INDArray rows = w.W_pos().get(interval(start, start + pos), all());   // [pos, d_model]
         long n = (long) pos * cfg.dModel();
         INDArray flat = rows.reshape('c', 1, n);                       // [1, pos·d_model], a view of W_pos
         // A copy even for one row: hook_pos_embed as a view of W_pos would let an in-place hook
@@ -290,13 +291,16 @@ final class Forward {
         if (rotary != null) {
             q = s.track(q.dup('c'));
             k = s.track(k.dup('c'));
-            rotary.apply(q, 0);
-            rotary.apply(k, 0);
+            rotary.apply(q, ctx.start());                                        // a generation step is at its absolute position
+            rotary.apply(k, ctx.start());
             q = ctx.at(h.rotQ(), l, q);                                          // [batch, pos, head, d_head]
             k = ctx.at(h.rotK(), l, k);                                          // [batch, pos, kv_head, d_head]
         }
         INDArray z;
-        if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
+        if (ctx.kv() != null) {
+            INDArray[] all = ctx.kv().append(l, k, v);                         // the keys and values of every token so far
+            z = cachedAttention(l, q, all[0], all[1], ctx.start(), s);
+        } else if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
             // Hooks that changed q, k or v in place changed qkv itself; new arrays are put side by side again.
             INDArray joined = q == qView && k == kView && v == vView ? qkv : sameAsQkv(q, k, v, batch, pos, s);
             z = s.alloc(batch, pos, heads, dHead);
@@ -335,6 +339,34 @@ final class Forward {
         pattern = ctx.at(h.pattern(), l, pattern);                              // [batch, head, query, key]
         INDArray zh = s.track(Nd4j.matmul(pattern, perQueryHead(v, heads, group, s))); // [batch, head, pos, d_head]
         return s.track(zh.permute(0, 2, 1, 3).dup('c'));                         // [batch, pos, head, d_head]
+    }
+
+    /**
+     * A generation step's attention: the new tokens' queries ({@code [1, m, head, d_head]}, from absolute position
+     * {@code start}) over the keys and values of every token so far ({@code [1, start + m, kv_head, d_head]}), with
+     * the causal mask, sliding window and soft cap as in a whole run. Few queries: ND4J's products suffice.
+     *
+     * @return z {@code [1, m, head, d_head]}
+     */
+    private INDArray cachedAttention(int l, INDArray q, INDArray kAll, INDArray vAll, int start, Arena.Scope s) {
+        int heads = cfg.nHeads(), group = heads / cfg.nKvHeads(), m = (int) q.size(1), t = (int) kAll.size(1);
+        INDArray qh = s.track(q.permute(0, 2, 1, 3).dup('c'));                  // [1, head, m, d_head]
+        INDArray kt = s.track(perQueryHead(kAll, heads, group, s).permute(0, 1, 3, 2).dup('c')); // [1, head, d_head, t]
+        INDArray scores = s.track(Nd4j.matmul(qh, kt)).divi(cfg.attnScale());   // [1, head, m, t]
+        if (arch.attnSoftCap() > 0) softCap(scores, arch.attnSoftCap());
+        int window = arch.windowOf(l);
+        float[] mask = new float[m * t];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < t; j++) {
+                int query = start + i;
+                if (j > query || (window > 0 && query - j >= window)) mask[i * t + j] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        scores.reshape('c', heads, (long) m * t).addiRowVector(Nd4j.create(mask, new long[] {(long) m * t}, 'c'));
+        INDArray pattern = s.alloc(scores.shape());
+        Nd4j.exec(new SoftMax(scores, pattern, 3));
+        INDArray zh = s.track(Nd4j.matmul(pattern, perQueryHead(vAll, heads, group, s)));   // [1, head, m, d_head]
+        return s.track(zh.permute(0, 2, 1, 3).dup('c'));                         // [1, m, head, d_head]
     }
 
     /** {@code z · W_O + b_O} ({@code [batch·pos, d_model]}), through {@code hook_result} when it is asked for. */

@@ -41,20 +41,44 @@ final class Generation {
      * has: the prompt and the tokens generated so far, never nothing.
      */
     long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken) {
+        return generate(promptIds, maxNewTokens, sampling, onToken, true);
+    }
+
+    /**
+     * @param withKvCache run each new token alone against the keys and values of those before it (the same
+     *                    tokens as running the whole context again, far less work); false runs the whole context
+     *                    every step, as the lecture's {@code generate} does. Either way, once the sequence is longer
+     *                    than {@code n_ctx} the context is cropped to its last {@code n_ctx} tokens and run whole.
+     */
+    long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken,
+                    boolean withKvCache) {
         if (promptIds.length == 0) throw model.emptyPrompt();
         if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be ≥ 0, got " + maxNewTokens);
         model.checkTokens(new long[][] {promptIds.length > cfg.nCtx()
                 ? Arrays.copyOfRange(promptIds, promptIds.length - cfg.nCtx(), promptIds.length) : promptIds});
         long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
-        int len = promptIds.length;
         SplittableRandom random = new SplittableRandom(sampling.seed());
         int eos = model.hasTokenizer() ? model.tokenizer().eosTokenId().orElse(-1) : -1;
+        KvCache kv = withKvCache && promptIds.length <= cfg.nCtx() ? new KvCache(cfg.nLayers()) : null;
+        try {
+            return sample(seq, promptIds.length, maxNewTokens, sampling, onToken, random, eos, kv);
+        } finally {
+            if (kv != null) kv.close();
+        }
+    }
+
+    private long[] sample(long[] seq, int len, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken,
+                          SplittableRandom random, int eos, KvCache kv) {
         for (int step = 0; step < maxNewTokens; step++) {
             // A cancellation point: the console's Ctrl-C interrupts this thread (JShell's stop on JDK 20+).
             if (Thread.currentThread().isInterrupted()) break;   // the interrupt stays set: the caller sees it
-            int from = Math.max(0, len - cfg.nCtx());
+            if (kv != null && len > cfg.nCtx()) {
+                kv.close();      // past n_ctx the positions shift with every crop: run the cropped context whole
+                kv = null;
+            }
+            int from = kv != null ? kv.length() : Math.max(0, len - cfg.nCtx());
             long[][] context = {Arrays.copyOfRange(seq, from, len)};
-            INDArray last = model.lastLogits(context);                             // [1, 1, d_vocab]
+            INDArray last = model.lastLogits(context, kv);                         // [1, 1, d_vocab]
             float[] logits = last.get(point(0), point(0), all()).toFloatVector();
             last.close();
             for (float x : logits) {

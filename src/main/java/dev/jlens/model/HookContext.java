@@ -31,8 +31,30 @@ final class HookContext {
      * @param record what to record in the cache; {@code null} records nothing
      */
     HookContext(Map<String, List<HookFn>> hooks, CacheSpec record) {
+        this(hooks, record, null);
+    }
+
+    private HookContext(Map<String, List<HookFn>> hooks, CacheSpec record, KvCache kv) {
         this.hooks = hooks;
         this.record = record;
+        this.kv = kv;
+    }
+
+    /** A generation step: no hooks, nothing recorded; the tokens continue those {@code kv} holds. */
+    static HookContext generating(KvCache kv) {
+        return new HookContext(Map.of(), null, kv);
+    }
+
+    private final KvCache kv;
+
+    /** The key/value cache of a generation step, or null for a run of whole prompts. */
+    KvCache kv() {
+        return kv;
+    }
+
+    /** The absolute position of the first token of this run: 0, or the tokens a generation's cache holds. */
+    int start() {
+        return kv == null ? 0 : kv.length();
     }
 
     static HookContext plain() {

@@ -350,8 +350,14 @@ public final class HookedTransformer {
 
     /** The last position's logits {@code [1, 1, d_vocab]} of one context, without hooks (a generation step). */
     INDArray lastLogits(long[][] context) {
+        return lastLogits(context, null);
+    }
+
+    /** As {@link #lastLogits(long[][])} for tokens that continue those {@code kv} holds (null: a whole context). */
+    INDArray lastLogits(long[][] tokens, KvCache kv) {
         files.check();
-        return forward.run(context, HookContext.plain(), Forward.Logits.LAST, cfg.nLayers() - 1);
+        return forward.run(tokens, kv == null ? HookContext.plain() : HookContext.generating(kv), Forward.Logits.LAST,
+                cfg.nLayers() - 1);
     }
 
     String whereNaNBegins(long[][] rows, Map<String, List<HookFn>> userHooks, Map<String, INDArray> recorded) {

@@ -36,4 +36,19 @@ class GenerationTest {
         long[] stopped = MODEL.generate(PROMPT, 20, Sampling.seeded(3), id -> streamed.size() < 23 && streamed.add(id) && streamed.size() < 23);
         assertArrayEquals(Arrays.copyOf(all, PROMPT.length + 3), stopped, "stopped after three tokens, the three kept");
     }
+
+    /** The key/value cache changes the work, never the tokens: greedy and seeded sampling, every family, past n_ctx. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"charlm-tiny", "gpt2-tiny", "llama-tiny", "gemma2-tiny", "gptneox-tiny", "qwen3-tiny"})
+    void theKeyValueCacheGivesTheSameTokensAsRunningTheWholeContext(String fixture) {
+        HookedTransformer m = HookedTransformer.fromPretrained(TestData.file("fixtures/" + fixture).toString());
+        long[] prompt = {1, 5, 9, 2, 7, 3};
+        int n = Math.min(m.cfg().nCtx() + 8, 80);   // across n_ctx where the fixture's context is short
+        Generation g = new Generation(m);
+        for (Sampling s : new Sampling[] {Sampling.greedy(), Sampling.seeded(11).withTemperature(0.8).withTopK(20)}) {
+            long[] whole = g.generate(prompt, n, s, id -> true, false);
+            long[] cached = g.generate(prompt, n, s, id -> true, true);
+            assertArrayEquals(whole, cached, fixture + " " + s);
+        }
+    }
 }
