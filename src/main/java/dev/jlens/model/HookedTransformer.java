@@ -1,8 +1,5 @@
 package dev.jlens.model;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.cache.CacheSpec;
@@ -11,18 +8,14 @@ import dev.jlens.cache.NameFilter;
 import dev.jlens.compute.NonFinite;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * A transformer language model whose every activation can be read, recorded and replaced by name,
