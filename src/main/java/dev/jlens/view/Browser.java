@@ -21,6 +21,18 @@ public final class Browser {
         return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "jlens");
     }
 
+    /**
+     * The file a figure is saved to when no path is given: its kind ({@code logit-lens}), then what it shows in
+     * words taken from its title ({@code probability-of-top-token}), then 6 hex digits of the whole title, so two
+     * figures of one kind never overwrite each other and the name still says which is which.
+     */
+    public static Path figureFile(String kind, String title, String extension) {
+        String words = title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+        if (words.length() > 60) words = words.substring(0, 60).replaceAll("-[^-]*$", "");
+        String hash = String.format("%06x", title.hashCode() & 0xffffff);
+        return figuresDir().resolve(kind + (words.isEmpty() ? "" : "-" + words) + "-" + hash + "." + extension);
+    }
+
     /** Writes {@code html} as {@code <figuresDir>/<name>.html}, opens it if possible, and returns the file. */
     public static Path show(String name, String html) {
         Path file = HtmlPages.write(figuresDir().resolve(name + ".html"), html).toAbsolutePath();

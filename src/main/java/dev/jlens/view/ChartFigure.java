@@ -23,9 +23,10 @@ public interface ChartFigure {
         return "chart";
     }
 
-    /** Saves {@code <figuresDir>/<figureName>.png} (see {@link Browser#figuresDir()}), says where, returns the file. */
+    /** Saves the PNG under {@link Browser#figuresDir()}, named after what it shows (its first line of text), says where, returns the file. */
     default Path savePng() {
-        Path file = savePng(Browser.figuresDir().resolve(figureName() + ".png")).toAbsolutePath();
+        String title = toText(TerminalStyle.plain()).lines().findFirst().orElse("");
+        Path file = savePng(Browser.figureFile(figureName(), title, "png")).toAbsolutePath();
         System.out.println("wrote " + file);
         return file;
     }

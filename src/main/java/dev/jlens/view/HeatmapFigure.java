@@ -52,9 +52,12 @@ public interface HeatmapFigure {
         return savePng(Path.of(file));
     }
 
-    /** Saves {@code <figuresDir>/<figureName>.png} (see {@link Browser#figuresDir()}), says where, returns the file. */
+    /**
+     * Saves the PNG under {@link Browser#figuresDir()}, named after what it shows ({@link Browser#figureFile}: a logit
+     * lens coloured by rank does not overwrite one coloured by probability), says where, returns the file.
+     */
     default Path savePng() {
-        Path file = savePng(Browser.figuresDir().resolve(figureName() + ".png")).toAbsolutePath();
+        Path file = savePng(Browser.figureFile(figureName(), heatmap().title(), "png")).toAbsolutePath();
         System.out.println("wrote " + file);
         return file;
     }
