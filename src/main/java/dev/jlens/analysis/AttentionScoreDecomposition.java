@@ -46,7 +46,7 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         if (!model.hookNames().contains("hook_pos_embed")) {
             throw new IllegalArgumentException(model.cfg().modelName() + " has no position embedding in its residual stream"
                     + " (rotary positions act inside attention), so the token/position split of attention scores does not apply;"
-                    + " look at blocks." + l + ".attn.hook_rot_q/hook_rot_k or the pattern instead");
+                    + " look at " + HookNames.block(l, "attn.hook_rot_q") + "/hook_rot_k or the pattern instead");
         }
         if (model.cfg().normalization() == dev.jlens.model.Normalization.RMS) {
             throw new IllegalArgumentException("the score decomposition is written for LayerNorm models; " + model.cfg().modelName()

@@ -23,7 +23,7 @@ final class ResidualStages {
      */
     static List<Stage> of(ModelConfig cfg, boolean afterAttention) {
         List<Stage> out = new ArrayList<>();
-        out.add(new Stage("embed", "blocks.0.hook_resid_pre"));
+        out.add(new Stage("embed", HookNames.block(0, "hook_resid_pre")));
         boolean mid = afterAttention && !cfg.attnOnly() && !cfg.arch().parallel();   // a parallel block has no state after attention alone
         for (int l = 0; l < cfg.nLayers(); l++) {
             if (mid) {

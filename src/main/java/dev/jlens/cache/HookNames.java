@@ -68,7 +68,7 @@ public final class HookNames {
         else if (sublayer != null) type = SUBLAYER_ALIASES.getOrDefault(sublayer, sublayer);
         else type = "";
         StringBuilder full = new StringBuilder();
-        if (layer != null) full.append("blocks.").append(layer).append('.');
+        if (layer != null) full.append(blockPrefix(layer));
         if (!type.isEmpty()) full.append(type).append('.');
         full.append("hook_").append(act);
         if (NORM_ACTS.contains(act) && layer == null) full.insert(0, "ln_final.");

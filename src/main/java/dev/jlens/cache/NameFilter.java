@@ -32,7 +32,7 @@ public record NameFilter(List<String> patterns) implements Predicate<String> {
         }
         if (pattern.contains(".") || pattern.startsWith("hook_")) return pattern.equals(fullName);
         // A short name: what get_act_name would build for it at any layer.
-        String tail = HookNames.resolve(pattern, 0, null, Integer.MAX_VALUE).substring("blocks.0.".length());
+        String tail = HookNames.resolve(pattern, 0, null, Integer.MAX_VALUE).substring(HookNames.blockPrefix(0).length());
         return fullName.endsWith("." + tail) || fullName.equals("hook_" + pattern);
     }
 

@@ -18,7 +18,6 @@ final class Generation {
         this.cfg = model.cfg();
     }
 
-    /** The prompt and {@code maxNewTokens} sampled tokens (temperature 1, reproducible from {@code seed}). */
     /** The prompt and its continuation as text; BOS, when prepended, is not part of the text. */
     String generate(String prompt, int maxNewTokens, Sampling sampling) {
         long[] ids = model.tokenIds().ids(prompt, cfg.defaultPrependBos());
@@ -52,9 +51,9 @@ final class Generation {
      */
     long[] generate(long[] promptIds, int maxNewTokens, Sampling sampling, java.util.function.LongPredicate onToken,
                     boolean withKvCache) {
-        if (promptIds.length == 0) throw model.emptyPrompt();
+        if (promptIds.length == 0) throw model.tokenIds().emptyPrompt();
         if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens must be ≥ 0, got " + maxNewTokens);
-        model.checkTokens(new long[][] {promptIds.length > cfg.nCtx()
+        model.tokenIds().check(new long[][] {promptIds.length > cfg.nCtx()
                 ? Arrays.copyOfRange(promptIds, promptIds.length - cfg.nCtx(), promptIds.length) : promptIds});
         long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         SplittableRandom random = new SplittableRandom(sampling.seed());

@@ -1,6 +1,5 @@
 package dev.jlens.model;
 
-
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.cache.CacheSpec;
 import dev.jlens.cache.HookNames;
@@ -8,7 +7,6 @@ import dev.jlens.cache.NameFilter;
 import dev.jlens.compute.NonFinite;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,11 +28,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>BOS: {@code toTokens(text)} prepends the tokenizer's BOS token when the model was trained with
  * one at the start of every context (GPT-2: {@code <|endoftext|>}), as TransformerLens does, and
  * never for char models, which have none. Every method that takes text says whether it prepends.
+ *
+ * <p>This class runs the model and its hooks ({@code forward}, {@code runWithCache}, {@code runWithHooks},
+ * {@code run}) and owns its weights ({@code weights()}, {@link #editWeights}). The rest are one-line doors to
+ * classes of their own: text and token ids, BOS and padding ({@link TokenIds}), sampling a continuation
+ * ({@link Generation}), TransformerLens's parameter views {@code W_Q(l)} … {@code params()}
+ * ({@link ParameterViews}), and log-probabilities and the loss ({@link LogProbs}).
  */
 public final class HookedTransformer {
     private final ModelConfig cfg;
     private final Weights weights;
-    private final Tokenizer tokenizer;
     private final PackedWeights packed;
     private final Forward forward;
     private final TokenIds tokens;
@@ -79,7 +82,6 @@ public final class HookedTransformer {
         }
         this.cfg = cfg;
         this.weights = weights;
-        this.tokenizer = tokenizer;
         this.packed = owning ? new PackedWeights(cfg, weights, PackedWeights.defaultBudget(), files.rereads()) : null;
         if (packed != null) packed.packAll(cfg);   // now, while the loader's file is open: see PackedWeights.packAll
         this.forward = new Forward(cfg, weights, packed);
@@ -210,17 +212,12 @@ public final class HookedTransformer {
 
     /** The text of token ids {@code [pos]} or {@code [1, pos]} (TransformerLens {@code to_string} of a tensor). */
     public String toText(INDArray ids) {
-        long[][] rows = TokenIds.rows(ids);
-        if (rows.length != 1) throw new IllegalArgumentException("toText takes one row of ids, not a batch of " + rows.length);
-        return tokens.toText(rows[0]);
+        return tokens.toText(ids);
     }
 
     /** The vocabulary, token text → id (TransformerLens {@code tokenizer.vocab}). */
     public Map<String, Integer> vocab() {
-        Tokenizer t = tokenizer();
-        Map<String, Integer> v = new LinkedHashMap<>();
-        for (int id = 0; id < t.vocabSize(); id++) v.putIfAbsent(t.tokenString(id), id);
-        return Collections.unmodifiableMap(v);
+        return tokens.vocab();
     }
 
     /** The id of a string that must be exactly one token (TransformerLens {@code to_single_token}). */
@@ -288,7 +285,7 @@ public final class HookedTransformer {
     }
 
     private Run run(long[][] rows, int[] lengths, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
-        checkTokens(rows);
+        tokens.check(rows);
         Map<String, List<HookFn>> byName = new LinkedHashMap<>();
         for (Hook h : hooks) {
             for (String target : hookPoints(h)) byName.computeIfAbsent(target, k -> new ArrayList<>()).add(h.fn());
@@ -311,22 +308,6 @@ public final class HookedTransformer {
         return new Run(Nd4j.createFromArray(rows), lengths, logits, recorded);
     }
 
-    /** Thrown by the NaN-finding hook to stop its run at the first hook point with NaN. */
-    private static final class NaNFound extends RuntimeException {
-        final String hook;
-
-        NaNFound(String hook) {
-            super(hook, null, false, false);
-            this.hook = hook;
-        }
-    }
-
-    /**
-     * Says where NaN in a run's logits comes from: the first hook point, in forward order, whose
-     * activation holds NaN in a run of the same tokens without the caller's hooks (which are never run a
-     * second time: they may count or store things). When that run is clean, a hook put the NaN there,
-     * and the first recorded activation with NaN says after which hook point.
-     */
     /**
      * The hook points a hook fires at: its full name; TransformerLens's short name at its layer
      * ({@code hook("pattern", 1, fn)}); or, without a layer, every hook point a short name or glob matches
@@ -353,6 +334,22 @@ public final class HookedTransformer {
                 cfg.nLayers() - 1);
     }
 
+    /** Thrown by the NaN-finding hook to stop its run at the first hook point with NaN. */
+    private static final class NaNFound extends RuntimeException {
+        final String hook;
+
+        NaNFound(String hook) {
+            super(hook, null, false, false);
+            this.hook = hook;
+        }
+    }
+
+    /**
+     * Says where NaN in a run's logits comes from: the first hook point, in forward order, whose
+     * activation holds NaN in a run of the same tokens without the caller's hooks (which are never run a
+     * second time: they may count or store things). When that run is clean, a hook put the NaN there,
+     * and the first recorded activation with NaN says after which hook point.
+     */
     String whereNaNBegins(long[][] rows, Map<String, List<HookFn>> userHooks, Map<String, INDArray> recorded) {
         Map<String, List<HookFn>> checks = new LinkedHashMap<>();
         for (String name : hookNames) {
@@ -389,32 +386,6 @@ public final class HookedTransformer {
         return sb.toString();
     }
 
-    void checkTokens(long[][] rows) {
-        if (rows.length == 0 || rows[0].length == 0) throw emptyPrompt();
-        int pos = rows[0].length;
-        if (pos > cfg.nCtx()) {
-            throw new IllegalArgumentException("the prompt is " + pos + " tokens but the model's context is n_ctx = "
-                    + cfg.nCtx() + " (positions 0.." + (cfg.nCtx() - 1) + "): shorten it, or keep the last "
-                    + cfg.nCtx() + " tokens (generate() crops the context itself)");
-        }
-        for (int b = 0; b < rows.length; b++) {
-            for (int t = 0; t < pos; t++) {
-                long id = rows[b][t];
-                if (id < 0 || id >= cfg.dVocab()) {
-                    throw new IllegalArgumentException("token id " + id + " at batch " + b + ", position " + t
-                            + " is outside the vocabulary 0.." + (cfg.dVocab() - 1));
-                }
-            }
-        }
-    }
-
-    /** Zero tokens: one line saying what to run instead, which depends on whether the model has a BOS token. */
-    IllegalArgumentException emptyPrompt() {
-        return new IllegalArgumentException("empty prompt: there are no tokens to run; " + (cfg.defaultPrependBos()
-                ? "give at least one token, e.g. toTokens(text) with its BOS (toTokens(\"\") is [BOS] alone)"
-                : "this model has no BOS token, so give text of at least one character"));
-    }
-
     // ---------------------------------------------------------------- loss
 
     /** Mean next-token cross-entropy over the text's tokens (BOS as {@link #toTokens(String)}). */
@@ -428,16 +399,7 @@ public final class HookedTransformer {
      * the prompts' losses), never its padding.
      */
     public double loss(INDArray tokens) {
-        INDArray lp = tokenLogProbs(tokens);
-        double sum = 0;
-        long n = 0;
-        for (float v : lp.dup('c').data().asFloat()) {
-            if (Float.isNaN(v)) continue;   // padding
-            sum += v;
-            n++;
-        }
-        if (n == 0) throw new IllegalArgumentException("no prompt has two tokens: there is nothing to predict");
-        return -sum / n;
+        return LogProbs.meanLoss(tokenLogProbs(tokens));
     }
 
     /** The loss of several prompts together: the token-weighted mean of their own losses. */
@@ -503,38 +465,32 @@ public final class HookedTransformer {
 
     /** Every block's {@code W_Q} stacked, {@code [n_layers, n_heads, d_model, d_head]} (TransformerLens's {@code model.W_Q}; a copy). */
     public INDArray W_Q() {
-        return stacked(this::W_Q);
+        return params.W_Q();
     }
 
     /** {@code [n_layers, n_heads, d_model, d_head]} (grouped key heads repeated per query head; a copy). */
     public INDArray W_K() {
-        return stacked(this::W_K);
+        return params.W_K();
     }
 
     /** {@code [n_layers, n_heads, d_model, d_head]} (a copy). */
     public INDArray W_V() {
-        return stacked(this::W_V);
+        return params.W_V();
     }
 
     /** {@code [n_layers, n_heads, d_head, d_model]} (a copy). */
     public INDArray W_O() {
-        return stacked(this::W_O);
+        return params.W_O();
     }
 
     /** {@code [n_layers, d_model, d_mlp]} (a copy). */
     public INDArray W_in() {
-        return stacked(this::W_in);
+        return params.W_in();
     }
 
     /** {@code [n_layers, d_mlp, d_model]} (a copy). */
     public INDArray W_out() {
-        return stacked(this::W_out);
-    }
-
-    private INDArray stacked(java.util.function.IntFunction<INDArray> perLayer) {
-        INDArray[] layers = new INDArray[cfg.nLayers()];
-        for (int l = 0; l < layers.length; l++) layers[l] = perLayer.apply(l);
-        return Nd4j.stack(0, layers);
+        return params.W_out();
     }
 
     /** {@code [n_heads, d_model, d_head]}. */

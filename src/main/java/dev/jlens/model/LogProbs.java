@@ -5,7 +5,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Log-probabilities from logits: over the vocabulary, and of the tokens that actually came next. */
+/**
+ * Log-probabilities from logits: over the vocabulary, of the tokens that actually came next, and the mean
+ * loss they make ({@link HookedTransformer}'s {@code tokenLogProbs} and {@code loss} are these).
+ */
 public final class LogProbs {
     private LogProbs() {}
 
@@ -36,6 +39,23 @@ public final class LogProbs {
             }
         }
         return out;
+    }
+
+    /**
+     * The mean next-token cross-entropy, {@code -mean(log p)}, of {@link #tokenLogProbs} over every real
+     * prediction: NaN entries (padding) are skipped, so a padded batch gives the token-weighted mean of its
+     * prompts' own losses.
+     */
+    public static double meanLoss(INDArray tokenLogProbs) {
+        double sum = 0;
+        long n = 0;
+        for (float v : tokenLogProbs.dup('c').data().asFloat()) {
+            if (Float.isNaN(v)) continue;   // padding
+            sum += v;
+            n++;
+        }
+        if (n == 0) throw new IllegalArgumentException("no prompt has two tokens: there is nothing to predict");
+        return -sum / n;
     }
 
     /** Log-softmax over the last axis, computed stably (max subtracted first). */

@@ -190,6 +190,42 @@ final class ParameterViews {
         return mlpPart(layer(layer).outB(), layer);
     }
 
+    /** Every block's {@code W_Q} stacked, {@code [n_layers, n_heads, d_model, d_head]} (TransformerLens's {@code model.W_Q}; a copy). */
+    public INDArray W_Q() {
+        return stacked(this::W_Q);
+    }
+
+    /** {@code [n_layers, n_heads, d_model, d_head]} (grouped key heads repeated per query head; a copy). */
+    public INDArray W_K() {
+        return stacked(this::W_K);
+    }
+
+    /** {@code [n_layers, n_heads, d_model, d_head]} (a copy). */
+    public INDArray W_V() {
+        return stacked(this::W_V);
+    }
+
+    /** {@code [n_layers, n_heads, d_head, d_model]} (a copy). */
+    public INDArray W_O() {
+        return stacked(this::W_O);
+    }
+
+    /** {@code [n_layers, d_model, d_mlp]} (a copy). */
+    public INDArray W_in() {
+        return stacked(this::W_in);
+    }
+
+    /** {@code [n_layers, d_mlp, d_model]} (a copy). */
+    public INDArray W_out() {
+        return stacked(this::W_out);
+    }
+
+    private INDArray stacked(java.util.function.IntFunction<INDArray> perLayer) {
+        INDArray[] layers = new INDArray[cfg.nLayers()];
+        for (int l = 0; l < layers.length; l++) layers[l] = perLayer.apply(l);
+        return Nd4j.stack(0, layers);
+    }
+
     private INDArray mlpPart(INDArray a, int layer) {
         if (cfg.attnOnly()) throw new IllegalStateException("block " + layer + " has no MLP: this is an attention-only model");
         return a;

@@ -3,7 +3,10 @@ package dev.jlens.model;
 import dev.jlens.tokenize.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -11,7 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * A model's text ↔ token ids: its tokenizer with the model's BOS rule, string tokens for display,
  * and batches of prompts right-padded to one length. {@link HookedTransformer}'s {@code toTokens},
- * {@code toStrTokens}, {@code toText} and {@code toSingleToken} are these.
+ * {@code toStrTokens}, {@code toText}, {@code vocab} and {@code toSingleToken} are these, and the check of
+ * the ids a run is given.
  */
 final class TokenIds {
     private final ModelConfig cfg;
@@ -128,6 +132,21 @@ final class TokenIds {
         return tokenizer().decode(ints);
     }
 
+    /** The text of one row of token ids, {@code [pos]} or {@code [1, pos]}; a batch is refused. */
+    public String toText(INDArray ids) {
+        long[][] rows = rows(ids);
+        if (rows.length != 1) throw new IllegalArgumentException("toText takes one row of ids, not a batch of " + rows.length);
+        return toText(rows[0]);
+    }
+
+    /** The vocabulary, token text → id (TransformerLens {@code tokenizer.vocab}); the first id of a text wins. */
+    public Map<String, Integer> vocab() {
+        Tokenizer t = tokenizer();
+        Map<String, Integer> v = new LinkedHashMap<>();
+        for (int id = 0; id < t.vocabSize(); id++) v.putIfAbsent(t.tokenString(id), id);
+        return Collections.unmodifiableMap(v);
+    }
+
     /** The id of a string that must be exactly one token (TransformerLens {@code to_single_token}). */
     public int toSingleToken(String text) {
         int[] ids = tokenizer().encode(text);
@@ -153,6 +172,36 @@ final class TokenIds {
         }
         for (int i = 0; i < body.length; i++) out[offset + i] = body[i];
         return out;
+    }
+
+    /**
+     * Refuses ids a run cannot take, saying what to do instead: no tokens, more than {@code n_ctx} positions,
+     * an id outside the vocabulary.
+     */
+    void check(long[][] rows) {
+        if (rows.length == 0 || rows[0].length == 0) throw emptyPrompt();
+        int pos = rows[0].length;
+        if (pos > cfg.nCtx()) {
+            throw new IllegalArgumentException("the prompt is " + pos + " tokens but the model's context is n_ctx = "
+                    + cfg.nCtx() + " (positions 0.." + (cfg.nCtx() - 1) + "): shorten it, or keep the last "
+                    + cfg.nCtx() + " tokens (generate() crops the context itself)");
+        }
+        for (int b = 0; b < rows.length; b++) {
+            for (int t = 0; t < pos; t++) {
+                long id = rows[b][t];
+                if (id < 0 || id >= cfg.dVocab()) {
+                    throw new IllegalArgumentException("token id " + id + " at batch " + b + ", position " + t
+                            + " is outside the vocabulary 0.." + (cfg.dVocab() - 1));
+                }
+            }
+        }
+    }
+
+    /** Zero tokens: one line saying what to run instead, which depends on whether the model has a BOS token. */
+    IllegalArgumentException emptyPrompt() {
+        return new IllegalArgumentException("empty prompt: there are no tokens to run; " + (cfg.defaultPrependBos()
+                ? "give at least one token, e.g. toTokens(text) with its BOS (toTokens(\"\") is [BOS] alone)"
+                : "this model has no BOS token, so give text of at least one character"));
     }
 
     record Padded(long[][] rows, int[] lengths) {}

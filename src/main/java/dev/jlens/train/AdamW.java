@@ -110,7 +110,10 @@ final class AdamW {
         return s;
     }
 
-    /** Restores moments and update count saved by {@link #state()}. */
+    /**
+     * Restores moments and update count saved by {@link #state()} (a file's names as
+     * {@link CheckpointNames#optimizerState} reads them).
+     */
     void restore(Map<String, INDArray> state, long updates) {
         for (int i = 0; i < params.size(); i++) {
             String name = params.get(i).name();
@@ -122,10 +125,6 @@ final class AdamW {
 
     private static INDArray require(Map<String, INDArray> state, String name, INDArray like) {
         INDArray a = state.get(name);
-        if (a == null) {   // a state saved before the TransformerLens names
-            String suffix = name.substring(name.lastIndexOf(".exp_avg"));
-            a = state.get(LectureModel.legacyName(name.substring(0, name.length() - suffix.length())) + suffix);
-        }
         if (a == null || !java.util.Arrays.equals(a.shape(), like.shape())) {
             throw new IllegalArgumentException("the optimizer state has no " + name + " of shape "
                     + java.util.Arrays.toString(like.shape()) + (a == null ? "" : " (it has " + java.util.Arrays.toString(a.shape()) + ")")

@@ -69,8 +69,12 @@ final class Backprop {
     private final List<Hook> hooks = new ArrayList<>();
     private final Set<DataBuffer> ownBuffers = Collections.newSetFromMap(new IdentityHashMap<>());
 
-    /** Gradient arrays by role, the {@link LectureModel.Param#grad}s of the same parameters. */
-    record Grads(INDArray wE, INDArray wPos, List<LayerGrads> layers, INDArray lnfW, INDArray lnfB, INDArray wU, INDArray bU) {}
+    /**
+     * The {@link LectureModel.Param#grad}s, looked up by their parameters' TransformerLens names and held under the
+     * component names of {@link Weights} and {@link LayerWeights}, so that {@code g.W_U()} is the gradient of
+     * {@code w.W_U()} ({@code unembed.W_U}).
+     */
+    record Grads(INDArray W_E, INDArray W_pos, List<LayerGrads> layers, INDArray lnFinalW, INDArray lnFinalB, INDArray W_U, INDArray b_U) {}
 
     record LayerGrads(INDArray ln1W, INDArray ln1B, INDArray qkvW, INDArray oW, INDArray oB,
                       INDArray ln2W, INDArray ln2B, INDArray inW, INDArray inB, INDArray outW, INDArray outB) {}
@@ -303,7 +307,7 @@ final class Backprop {
             }
             total[chunk] = sumLoss;
         });
-        Kernels.reduceInto(partialV, g.bU());
+        Kernels.reduceInto(partialV, g.b_U());
         double sum = 0;
         for (double t : total) sum += t;
         return sum / N;
@@ -315,11 +319,11 @@ final class Backprop {
         String last = HookNames.blockPrefix(L - 1);
         INDArray resid = flat(cache.get(last + "hook_resid_post"), D);
         INDArray x = ln ? flat(cache.get("ln_final.hook_normalized"), D) : resid;
-        gemm(x, dlogits, g.wU(), true, false);                     // dW_U = xᵀ · dlogits      [D, V]
+        gemm(x, dlogits, g.W_U(), true, false);                     // dW_U = xᵀ · dlogits      [D, V]
         gemm(dlogits, w.W_U(), dy, false, true);                    // dx = dlogits · W_Uᵀ       [N, D]
         tick(1);
         if (ln) {
-            layerNormBackward(resid, cache.get("ln_final.hook_scale"), w.lnFinalW(), dy, g.lnfW(), g.lnfB(), dres, false);
+            layerNormBackward(resid, cache.get("ln_final.hook_scale"), w.lnFinalW(), dy, g.lnFinalW(), g.lnFinalB(), dres, false);
         } else {
             dres.assign(dy);
         }
@@ -495,7 +499,7 @@ final class Backprop {
     private void embeddingBackward(long[][] tokens) {
         FloatBuffer src = floats(dres);
         float[] e = new float[V * D];
-        float[] pos = new float[(int) g.wPos().length()];
+        float[] pos = new float[(int) g.W_pos().length()];
         float[] row = new float[D];
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
@@ -507,8 +511,8 @@ final class Backprop {
                 }
             }
         }
-        floats(g.wE()).put(0, e, 0, e.length);
-        floats(g.wPos()).put(0, pos, 0, pos.length);
+        floats(g.W_E()).put(0, e, 0, e.length);
+        floats(g.W_pos()).put(0, pos, 0, pos.length);
     }
 
     // ---------------------------------------------------------------- helpers

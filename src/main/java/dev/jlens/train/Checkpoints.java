@@ -47,6 +47,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code config.json} and {@code model.safetensors} replaced (each atomically). So the newest
  * {@code step-*} folder is always complete, and the top-level files are each complete (at worst
  * one checkpoint old). {@code OUT} and every snapshot load with {@code HookedTransformer.fromPretrained}.
+ * The names in these files are {@link CheckpointNames}'s.
  */
 final class Checkpoints {
     static final String STATE_FORMAT = "jlens-train-state/1";
@@ -90,7 +91,7 @@ final class Checkpoints {
                  Map<String, Object> hyperparameters, long tokensSeen, double elapsedSeconds, double lastTrainLoss,
                  double lastValLoss, double bestValLoss) {}
 
-    /** A loaded snapshot: the model (own writable arrays), the optimizer moments and the state. */
+    /** A loaded snapshot: the model (own writable arrays), the optimizer moments (under the trainer's names) and the state. */
     record Snapshot(Path path, HookedTransformer model, Map<String, INDArray> optimizer, State state) {}
 
     // ---------------------------------------------------------------- writing
@@ -103,7 +104,7 @@ final class Checkpoints {
             Path tmp = resume.resolve(".tmp-" + name + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
             Files.createDirectory(tmp);
             ObjectNode config = modelConfig(model, state, dropout);
-            SafeTensors.write(tmp.resolve("model.safetensors"), LectureModel.stateDict(model),
+            SafeTensors.write(tmp.resolve("model.safetensors"), CheckpointNames.modelStateDict(model),
                     metadata("format", "pt", "written_by", "jlens train", "step", Integer.toString(state.step())));
             afterSnapshotFile.accept("model.safetensors");
             SafeTensors.write(tmp.resolve("optimizer.safetensors"), optimizer.state(),
@@ -247,7 +248,7 @@ final class Checkpoints {
         try (SafeTensors st = SafeTensors.open(p.resolve("optimizer.safetensors"))) {
             for (String n : st.names()) opt.put(n, st.copy(n));
         }
-        return new Snapshot(p, model, opt, state);
+        return new Snapshot(p, model, CheckpointNames.optimizerState(opt), state);
     }
 
     @SuppressWarnings("unchecked")

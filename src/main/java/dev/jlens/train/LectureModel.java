@@ -1,9 +1,6 @@
 package dev.jlens.train;
 
 import dev.jlens.cache.HookNames;
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-
 import dev.jlens.model.ActivationFunction;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.model.LayerWeights;
@@ -12,9 +9,7 @@ import dev.jlens.model.Normalization;
 import dev.jlens.model.Weights;
 import dev.jlens.tokenize.CharTokenizer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,8 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Karpathy's lecture GPT ({@code ng-video-lecture/gpt.py}) as jlens trains it: building one with
- * the lecture's initialisation, listing its trainable parameters, and writing it back under the
- * lecture's own {@code state_dict} names (the exact inverse of {@code KarpathyCharLoader}).
+ * the lecture's initialisation and listing its trainable parameters under their TransformerLens names.
+ * Its files use the lecture's own {@code state_dict} names (the exact inverse of {@code KarpathyCharLoader}):
+ * {@link CheckpointNames} translates, at the file boundary only.
  *
  * <p>The lecture's query/key/value projections have no bias, so the fused {@code b_QKV} stays zero
  * and is not trained: a trained model stays loadable by the lecture's PyTorch code.
@@ -152,78 +148,10 @@ public final class LectureModel {
         return out;
     }
 
-    /**
-     * The name a parameter had in optimizer states saved before the TransformerLens names
-     * ({@code W_E}, {@code blocks.0.W_QKV}, {@code ln_f.w} …), so that such a run still resumes.
-     */
-    static String legacyName(String name) {
-        return switch (name) {
-            case "embed.W_E" -> "W_E";
-            case "pos_embed.W_pos" -> "W_pos";
-            case "ln_final.w" -> "ln_f.w";
-            case "ln_final.b" -> "ln_f.b";
-            case "unembed.W_U" -> "W_U";
-            case "unembed.b_U" -> "b_U";
-            default -> name.replace(".attn.W_", ".W_").replace(".attn.b_", ".b_").replace(".mlp.", ".");
-        };
-    }
-
     private static void add(List<Param> out, String name, INDArray value, boolean decay) {
         if (value.isView() || value.ordering() != 'c') {
             throw new IllegalStateException(name + " is a view or not c-ordered: train an ownCopy of the model");
         }
         out.add(new Param(name, value, Nd4j.zeros(DataType.FLOAT, value.shape()), decay));
-    }
-
-    /**
-     * The model under the lecture's {@code state_dict} names with PyTorch's {@code nn.Linear} layout
-     * ({@code [out, in]}), including the causal-mask buffers {@code tril} so that the lecture code's
-     * strict {@code load_state_dict} accepts it.
-     */
-    public static Map<String, INDArray> stateDict(HookedTransformer model) {
-        ModelConfig cfg = model.cfg();
-        Weights w = model.weights();
-        int heads = cfg.nHeads(), dh = cfg.dHead();
-        Map<String, INDArray> sd = new LinkedHashMap<>();
-        sd.put("token_embedding_table.weight", w.W_E());
-        sd.put("position_embedding_table.weight", w.W_pos());
-        INDArray tril = Nd4j.ones(DataType.FLOAT, cfg.nCtx(), cfg.nCtx());
-        for (int i = 0; i < cfg.nCtx(); i++) tril.get(interval(i, i + 1), interval(i + 1, cfg.nCtx())).assign(0);
-        String[] parts = {"query", "key", "value"};
-        for (int l = 0; l < cfg.nLayers(); l++) {
-            LayerWeights lw = w.layers().get(l);
-            String p = HookNames.blockPrefix(l);
-            for (int h = 0; h < heads; h++) {
-                String head = p + "sa.heads." + h + ".";
-                for (int part = 0; part < 3; part++) {
-                    long col = (long) (part * heads + h) * dh;
-                    sd.put(head + parts[part] + ".weight", lw.qkvW().get(all(), interval(col, col + dh)).transpose());
-                }
-                sd.put(head + "tril", tril);
-            }
-            sd.put(p + "sa.proj.weight", lw.oW().transpose());
-            sd.put(p + "sa.proj.bias", lw.oB());
-            if (!cfg.attnOnly()) {
-                sd.put(p + "ffwd.net.0.weight", lw.inW().transpose());
-                sd.put(p + "ffwd.net.0.bias", lw.inB());
-                sd.put(p + "ffwd.net.2.weight", lw.outW().transpose());
-                sd.put(p + "ffwd.net.2.bias", lw.outB());
-            }
-            if (cfg.hasLayerNorm()) {
-                sd.put(p + "ln1.weight", lw.ln1W());
-                sd.put(p + "ln1.bias", lw.ln1B());
-                if (!cfg.attnOnly()) {
-                    sd.put(p + "ln2.weight", lw.ln2W());
-                    sd.put(p + "ln2.bias", lw.ln2B());
-                }
-            }
-        }
-        if (cfg.hasLayerNorm()) {
-            sd.put("ln_f.weight", w.lnFinalW());
-            sd.put("ln_f.bias", w.lnFinalB());
-        }
-        sd.put("lm_head.weight", w.W_U().transpose());
-        sd.put("lm_head.bias", w.b_U());
-        return sd;
     }
 }

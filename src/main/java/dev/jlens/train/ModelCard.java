@@ -159,7 +159,7 @@ public final class ModelCard {
     private static long parameterCount(Path dir) {
         try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
             long n = 0;
-            for (String name : st.names()) if (!name.endsWith(".tril")) n += st.info(name).numel();
+            for (String name : st.names()) if (!CheckpointNames.isBuffer(name)) n += st.info(name).numel();
             return n;
         }
     }

@@ -204,13 +204,51 @@ class TrainerTest {
             // The fused query/key/value matrix is jlens's storage; TransformerLens splits it into W_Q, W_K, W_V.
             String name = p.name().replace("attn.W_QKV", "attn.W_Q");
             assertTrue(tl.contains(name), p.name() + " is not one of model.params()'s names " + tl);
+            assertEquals(p.name(), CheckpointNames.parameterName(p.name()), "a TransformerLens name is read as itself");
         }
-        // Optimizer states saved under the old names still resume.
-        assertEquals("W_E", LectureModel.legacyName("embed.W_E"));
-        assertEquals("blocks.1.W_QKV", LectureModel.legacyName("blocks.1.attn.W_QKV"));
-        assertEquals("blocks.0.b_in", LectureModel.legacyName("blocks.0.mlp.b_in"));
-        assertEquals("blocks.0.ln2.w", LectureModel.legacyName("blocks.0.ln2.w"));
-        assertEquals("ln_f.b", LectureModel.legacyName("ln_final.b"));
+        // Optimizer states saved under the old names still resume: the file boundary reads them under today's.
+        assertEquals("embed.W_E", CheckpointNames.parameterName("W_E"));
+        assertEquals("blocks.1.attn.W_QKV", CheckpointNames.parameterName("blocks.1.W_QKV"));
+        assertEquals("blocks.0.mlp.b_in", CheckpointNames.parameterName("blocks.0.b_in"));
+        assertEquals("blocks.0.ln2.w", CheckpointNames.parameterName("blocks.0.ln2.w"));
+        assertEquals("ln_final.b", CheckpointNames.parameterName("ln_f.b"));
+        assertEquals("blocks.1.attn.W_QKV.exp_avg_sq", CheckpointNames.savedMomentName("blocks.1.W_QKV.exp_avg_sq"));
+    }
+
+    @Test
+    void anOptimizerStateSavedUnderTheOldNamesStillResumes(@TempDir Path tmp) throws Exception {
+        TrainResult whole = train(tiny().out(tmp.resolve("straight")).checkpointEvery(2).steps(7).build());
+        Path dir = tmp.resolve("old");
+        TrainConfig cfg = tiny().out(dir).checkpointEvery(2).steps(7).build();
+        Trainer first = new Trainer(cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false);
+        first.stopAt(5, true);                                   // the last checkpoint is step 4
+        first.run(CORPUS);
+        // The snapshot's optimizer state as jlens wrote it before the TransformerLens names.
+        Path file = dir.resolve("resume/step-0000004/optimizer.safetensors");
+        java.util.Map<String, INDArray> old = new java.util.LinkedHashMap<>();
+        java.util.Map<String, String> metadata;
+        try (dev.jlens.load.SafeTensors st = dev.jlens.load.SafeTensors.open(file)) {
+            metadata = new java.util.LinkedHashMap<>(st.metadata());
+            for (String n : st.names()) {
+                String moment = n.endsWith(".exp_avg_sq") ? ".exp_avg_sq" : ".exp_avg";
+                String name = n.substring(0, n.length() - moment.length());
+                String before = switch (name) {
+                    case "embed.W_E" -> "W_E";
+                    case "pos_embed.W_pos" -> "W_pos";
+                    case "ln_final.w" -> "ln_f.w";
+                    case "ln_final.b" -> "ln_f.b";
+                    case "unembed.W_U" -> "W_U";
+                    case "unembed.b_U" -> "b_U";
+                    default -> name.replace(".attn.W_", ".W_").replace(".attn.b_", ".b_").replace(".mlp.", ".");
+                };
+                old.put(before + moment, st.copy(n));
+            }
+        }
+        assertTrue(old.containsKey("blocks.0.W_QKV.exp_avg") && old.containsKey("ln_f.w.exp_avg_sq"), old.keySet().toString());
+        dev.jlens.load.SafeTensors.write(file, old, metadata);
+        TrainResult resumed = train(cfg.toBuilder().resume(true).build());
+        assertEquals(7, resumed.step());
+        assertSameWeights(whole.model(), resumed.model());
     }
 
     @Test
