@@ -45,17 +45,13 @@ public final class CommandLines {
         try {
             r = cl.parseArgs(args);
         } catch (CommandLine.UnmatchedArgumentException e) {
-            String arg = e.getUnmatched().isEmpty() ? "?" : e.getUnmatched().get(0);
-            if (!arg.startsWith("-")) {
-                throw new UsageException("unexpected argument '" + arg + "' (options start with --); " + program + " --help lists them");
-            }
-            List<String> near = e.getSuggestions();
-            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-            throw new UsageException("unknown option " + name + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)")
-                    + "; " + program + " --help lists the options");
+            throw unmatched(e, program);
         } catch (CommandLine.OverwrittenOptionException e) {
             throw new UsageException(name(e.getOverwritten()) + " given twice; give it once");
         } catch (CommandLine.MissingParameterException e) {
+            // picocli checks required options before it reports unknown ones; a misspelt option is the better news.
+            String unknown = firstUnknownOption(cl, args);
+            if (unknown != null) throw unmatched(new CommandLine.UnmatchedArgumentException(cl, List.of(unknown)), program);
             throw new UsageException(missing(e.getMissing(), args, program));
         } catch (CommandLine.ParameterException e) {
             throw new UsageException(badValue(e));
@@ -118,6 +114,33 @@ public final class CommandLines {
             if (n.startsWith("--")) return n;
         }
         return o.longestName();
+    }
+
+    private static UsageException unmatched(CommandLine.UnmatchedArgumentException e, String program) {
+        String arg = e.getUnmatched().isEmpty() ? "?" : e.getUnmatched().get(0);
+        if (!arg.startsWith("-")) {
+            return new UsageException("unexpected argument '" + arg + "' (options start with --); " + program + " --help lists them");
+        }
+        List<String> near = e.getSuggestions();
+        String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+        return new UsageException("unknown option " + name + (near.isEmpty() ? "" : " (did you mean " + near.get(0) + "?)")
+                + "; " + program + " --help lists the options");
+    }
+
+    /** The first argument that looks like an option the command does not declare (not counting option values). */
+    private static String firstUnknownOption(CommandLine cl, String[] args) {
+        boolean isValue = false;
+        for (String a : args) {
+            if (isValue) {
+                isValue = false;
+                continue;
+            }
+            if (!a.startsWith("-") || a.equals("-")) continue;
+            OptionSpec o = cl.getCommandSpec().findOption(a.contains("=") ? a.substring(0, a.indexOf('=')) : a);
+            if (o == null) return a;
+            isValue = !a.contains("=") && o.arity().min > 0;
+        }
+        return null;
     }
 
     /** A value the option's type refused: {@code --heads needs a whole number, got 'five'}. */

@@ -66,6 +66,9 @@ class CommandLinesTest {
         assertEquals("unknown option --bach (did you mean --batch?); jlens demo --help lists the options", refusal("--out", "o", "--bach", "3"));
         assertEquals("unexpected argument 'stray' (options start with --); jlens demo --help lists them", refusal("--out", "o", "stray"));
         assertEquals("--out (DIR) needs a value", refusal("--out"));
+        // A misspelt option is reported before the required one it leaves out.
+        assertEquals("unknown option --bach (did you mean --batch?); jlens demo --help lists the options", refusal("--bach", "3"));
+        assertEquals("--out is required (DIR: where results go)", refusal("--lr", "-1", "--seed=-2"));
         assertEquals("--out is required (DIR: where results go)", refusal("--batch", "3"));
         assertEquals("--out given twice; give it once", refusal("--out", "a", "--out=b"));
         assertEquals("--block given twice; list its values once, comma-separated (--block 0,1)",
