@@ -1,5 +1,6 @@
 package dev.jlens.analysis;
 
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import dev.jlens.cache.HookNames;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
@@ -149,8 +150,8 @@ public final class Ablation {
      * @param topBefore  the unablated model's top next token after the last position
      * @param topAfter   the ablated model's
      */
-    public record Result(String what, Mode mode, List<String> tokens, double[] kl, double[] hellinger, String topBefore,
-                         String topAfter) implements ChartFigure {
+    public record Result(String what, Mode mode, List<String> tokens, double[] kl, double[] hellinger, @Token String topBefore,
+                         @Token String topAfter) implements ChartFigure {
         public double meanKl() {
             return mean(kl);
         }

@@ -4,6 +4,7 @@ import dev.jlens.compute.FloatRows;
 import dev.jlens.compute.Metric;
 import dev.jlens.compute.RowSimilarity;
 import dev.jlens.view.Table;
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,7 +69,7 @@ public record ActivationClusters(String hook, Metric metric, int samples, int fi
      * @param next         the token that most often follows its strings ({@code null} if none follows any)
      * @param nextShare    that token's share of everything that follows them
      */
-    public record Cluster(int index, int size, List<String> nearest, String next, double nextShare) {}
+    public record Cluster(int index, int size, List<String> nearest, @Token String next, double nextShare) {}
 
     /** {@code k} clusters of the samples' activations, fitted on up to {@link #DEFAULT_FIT_ROWS} rows. */
     public static ActivationClusters of(SampleActivations acts, int k, Metric metric, long seed) {

@@ -4,6 +4,7 @@ import dev.jlens.compute.Metric;
 import dev.jlens.compute.RowSimilarity;
 import dev.jlens.model.HookedTransformer;
 import dev.jlens.view.Table;
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ public record SimilarStrings(String prompt, String hook, Metric metric, int samp
      * @param value its cosine similarity or Euclidean distance to the prompt
      * @param next  what followed it in the text, most frequent first, e.g. {@code "e 12, a 3"}
      */
-    public record Match(int row, String text, double value, String next) {}
+    public record Match(int row, @Token String text, double value, String next) {}
 
     /** The {@code k} samples nearest the prompt. */
     public static SimilarStrings of(HookedTransformer model, SampleActivations acts, String prompt, int k, Metric metric) {

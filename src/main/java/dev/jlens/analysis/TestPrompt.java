@@ -4,6 +4,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import dev.jlens.model.HookedTransformer;
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public record TestPrompt(List<String> promptTokens, List<Answer> answers) {
 
     /** One answer token: where the model ranks it (0: its first choice, as TransformerLens counts), and what it ranks first. */
-    public record Answer(String token, int rank, double logit, double probability, List<String> top, double[] topLogits,
+    public record Answer(@Token String token, int rank, double logit, double probability, List<String> top, double[] topLogits,
                          double[] topProbabilities) {}
 
     /** {@code answer} is tokenized as it follows the prompt (a leading space is the caller's: {@code " Mary"}). */

@@ -7,7 +7,8 @@ import java.util.concurrent.CancellationException;
 /**
  * The one error path of every jlens command ({@code jlens}, {@code jlens train}, {@code jlens
  * experiment}): whatever escapes a command becomes one line on standard error, {@code PROGRAM:
- * what went wrong}, and exit status 1, never a stack trace. {@code JLENS_TRACE=1} (the launcher's
+ * what went wrong}, and exit status 1, never a stack trace; a bad command line ({@link UsageException},
+ * from the parser or the command's own checks) exits with status 2. {@code JLENS_TRACE=1} (the launcher's
  * {@code -Djlens.trace=true}) prints the trace as well, for a bug report.
  */
 public final class Cli {
@@ -19,7 +20,10 @@ public final class Cli {
         int run() throws Exception;
     }
 
-    /** Runs {@code body}; an exception or error it throws is printed as one line and gives status 1. */
+    /**
+     * Runs {@code body}; an exception or error it throws is printed as one line and gives status 1, or 2
+     * for a {@link UsageException}.
+     */
     public static int run(String program, PrintStream err, Body body) {
         try {
             return body.run();
@@ -27,7 +31,7 @@ public final class Cli {
             err.println(program + ": " + oneLine(t));
             if (Boolean.getBoolean("jlens.trace")) t.printStackTrace(err);
             err.flush();
-            return 1;
+            return t instanceof UsageException ? 2 : 1;
         }
     }
 

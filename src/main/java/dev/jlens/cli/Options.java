@@ -3,9 +3,12 @@ package dev.jlens.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * The command line.
+ * The console's command line ({@code ./jlens --help}). A bad one is a {@link UsageException}.
  *
  * @param mode        what to do
  * @param model       {@code --model DIR_OR_FILE}, or {@code null} for the default
@@ -18,39 +21,35 @@ public record Options(Mode mode, Path model, Path startup, boolean noStartup, Pa
 
     public enum Mode { INTERACTIVE, SCRIPT, STDIN, EVAL, HELP, VERSION }
 
-    /** A command line jlens cannot run: the message is one line, the exit status 2. */
-    public static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        public UsageException(String message) {
-            super(message);
-        }
-    }
-
-    public static final String USAGE = """
+    /** What the console's command line declares (picocli); {@link #parse} checks how the parts combine. */
+    @Command(name = "jlens", customSynopsis = """
             usage: jlens [--model DIR_OR_FILE] [--startup FILE | --no-startup] [FILE.jsh | - | -e CODE …]
-              (nothing)          interactive console
-              FILE.jsh           run a script; the first error prints FILE:LINE: message and exits 1
-              -                  run the script read from stdin
-              -e CODE            evaluate CODE (one or more snippets; repeatable), print the results, exit
-              --model PATH       the model folder or file (default: $JLENS_MODEL, else artifacts/shakespeare-char)
-              --startup FILE     the startup script (default: startup-scripts/default.jsh)
-              --no-startup       start without the preloaded session (no model/tokenizer/cfg variables)
-              --help, --version
+
+            Without FILE.jsh, - or -e CODE: the interactive console.
+            """, parameterListHeading = "arguments:%n", optionListHeading = "%noptions:%n", footer = """
+
             environment: JLENS_MODEL (default model), JLENS_HOME (history; default ~/.jlens),
                          JAVA_HOME (the JDK), JLENS_HEAP (heap size, default 2g)
-            """;
-
-    /** What the console's command line declares (picocli); {@link #parse} checks how the parts combine. */
-    @picocli.CommandLine.Command(name = "jlens")
+            """)
     static final class Spec {
-        @picocli.CommandLine.Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
-        @picocli.CommandLine.Option(names = {"--version", "-V"}) boolean version;
-        @picocli.CommandLine.Option(names = {"--model", "-m"}) Path model;
-        @picocli.CommandLine.Option(names = "--startup") Path startup;
-        @picocli.CommandLine.Option(names = "--no-startup") boolean noStartup;
-        @picocli.CommandLine.Option(names = {"-e", "--eval"}) List<String> code = new ArrayList<>();
-        @picocli.CommandLine.Parameters(arity = "0..*") List<String> scripts = new ArrayList<>();
+        @Option(names = {"--help", "-h"}, usageHelp = true, description = "this text") boolean help;
+        @Option(names = {"--version", "-V"}, description = "jlens's and Java's versions") boolean version;
+        @Option(names = {"--model", "-m"}, paramLabel = "DIR_OR_FILE",
+                description = "the model folder or file (default: $JLENS_MODEL, else artifacts/shakespeare-char)") Path model;
+        @Option(names = "--startup", paramLabel = "FILE", description = "the startup script (default: startup-scripts/default.jsh)")
+        Path startup;
+        @Option(names = "--no-startup", description = "start without the preloaded session (no model/tokenizer/cfg variables)")
+        boolean noStartup;
+        @Option(names = {"-e", "--eval"}, paramLabel = "CODE",
+                description = "evaluate CODE (one or more snippets; repeatable), print the results, exit") List<String> code = new ArrayList<>();
+        @Parameters(arity = "0..*", paramLabel = "FILE.jsh | -", hideParamSyntax = true,
+                description = "run a script (the first error prints FILE:LINE: message and exits 1), or - for the script on stdin")
+        List<String> scripts = new ArrayList<>();
+    }
+
+    /** {@code jlens --help}: generated from {@link Spec}'s declarations. */
+    public static String usage() {
+        return CommandLines.usage(new Spec());
     }
 
     public static Options parse(String... args) throws UsageException {
@@ -59,8 +58,6 @@ public record Options(Mode mode, Path model, Path startup, boolean noStartup, Pa
             CommandLines.parse(o, args);
         } catch (CommandLines.HelpRequested h) {
             return new Options(Mode.HELP, o.model, o.startup, o.noStartup, null, List.copyOf(o.code));
-        } catch (UsageException e) {
-            throw new UsageException(e.getMessage() + (e.getMessage().startsWith("unknown option") ? " (jlens --help lists them)" : ""));
         }
         if (o.scripts.size() > 1) throw new UsageException("give one script, not several: " + String.join(" and ", o.scripts));
         Path script = o.scripts.isEmpty() ? null : Path.of(o.scripts.get(0));

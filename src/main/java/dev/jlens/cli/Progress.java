@@ -16,6 +16,7 @@ public final class Progress {
     private final int logEvery;
     private long lastDraw;
     private int lastLength;
+    private int lastLogged = -1;
 
     /**
      * @param terminal redraw one line in place (see {@link #stdoutIsTerminal}); otherwise print whole lines
@@ -76,8 +77,10 @@ public final class Progress {
             out.print("\r" + padded);
             out.flush();
             lastLength = line.length();
-        } else if (done % logEvery == 0 || done == total) {
+        } else if ((done % logEvery == 0 || done == total) && done != lastLogged) {
+            // Once per unit: a download's last chunk and its finish both report 100%.
             out.println(line);
+            lastLogged = done;
         }
     }
 

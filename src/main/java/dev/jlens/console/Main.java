@@ -1,6 +1,7 @@
 package dev.jlens.console;
 
 import dev.jlens.cli.Options;
+import dev.jlens.cli.UsageException;
 import dev.jlens.load.ModelChoice;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -15,7 +16,7 @@ import java.util.List;
  * {@code jlens}: the console, a script runner and one-off probes over a JShell session with a model
  * loaded. Started by the {@code ./jlens} launcher as {@code java -cp target/classes:<deps>
  * dev.jlens.console.Main}, so the jlens classes are on the system class path and snippets share
- * objects with the console. See {@link Options#USAGE}.
+ * objects with the console. See {@link Options#usage}.
  *
  * <p>Exit status: 0 success, 1 an error in a script or probe, 2 a bad command line or model.
  */
@@ -37,35 +38,24 @@ public final class Main {
 
     static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
         Trace.mark("main");
-        Options o;
-        Path model;
         Path root = Path.of(System.getProperty("jlens.root", "."));
-        try {
-            o = Options.parse(args);
-            if (o.mode() == Options.Mode.HELP) {
-                out.print(Options.USAGE);
-                return 0;
-            }
-            if (o.mode() == Options.Mode.VERSION) {
-                out.println("jlens " + Version.VERSION + " (Java " + Runtime.version() + ")");
-                return 0;
-            }
-            model = ModelChoice.resolve(o, System.getenv("JLENS_MODEL"), root);
-        } catch (Options.UsageException e) {
-            err.println("jlens: " + e.getMessage());
-            return 2;
+        Options o = Options.parse(args);   // a bad command line: one line and status 2 (Cli.run)
+        if (o.mode() == Options.Mode.HELP) {
+            out.print(Options.usage());
+            return 0;
         }
+        if (o.mode() == Options.Mode.VERSION) {
+            out.println("jlens " + Version.VERSION + " (Java " + Runtime.version() + ")");
+            return 0;
+        }
+        Path model = ModelChoice.resolve(o, System.getenv("JLENS_MODEL"), root);
         Path startup = o.noStartup() ? null : o.startup() != null ? o.startup() : root.resolve("startup-scripts/default.jsh");
         if (startup != null && !Files.isRegularFile(startup)) {
-            err.println("jlens: no startup script at " + startup + " (--startup FILE, or --no-startup)");
-            return 2;
+            throw new UsageException("no startup script at " + startup + " (--startup FILE, or --no-startup)");
         }
         String scriptText = null;
         if (o.mode() == Options.Mode.SCRIPT) {
-            if (!Files.isRegularFile(o.script())) {
-                err.println("jlens: no script at " + o.script());
-                return 2;
-            }
+            if (!Files.isRegularFile(o.script())) throw new UsageException("no script at " + o.script());
             scriptText = Session.read(o.script());
         } else if (o.mode() == Options.Mode.STDIN) {
             scriptText = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);

@@ -3,7 +3,9 @@ package dev.jlens.console;
 import dev.jlens.cache.ActivationCache;
 import dev.jlens.model.Run;
 import dev.jlens.view.ArrayText;
+import dev.jlens.view.Labels;
 import dev.jlens.view.Table;
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import java.lang.reflect.Array;
 import java.lang.reflect.RecordComponent;
@@ -20,7 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link CapturingExecutionControl}). The rule: never flood the terminal, never hide what matters.
  * <ul>
  *   <li>arrays: dtype, shape, min/max/mean and the 3-corner ({@link ArrayText}); small ones whole;</li>
- *   <li>strings quoted and escaped as Java source, lists of strings with visible whitespace ({@link TokenText});</li>
+ *   <li>strings quoted and escaped as Java source; tokens (a {@code TokenStrings} list, a record component marked
+ *       {@link Token}) with visible whitespace ({@link TokenText}), other strings in tables as they are;</li>
  *   <li>lists of records and maps of arrays as tables; long collections and texts cut with a count of the rest.</li>
  * </ul>
  */
@@ -57,11 +60,14 @@ public final class Printer {
                 || value.getClass().getPackageName().equals("dev.jlens.analysis");
     }
 
-    /** One line, for a value inside a table cell or a record. */
+    /**
+     * One line, for a value inside a table cell or a record. A string is a plain label, shown as it is (only
+     * made printable): which strings are tokens the record says ({@link Token}, see {@link #component}).
+     */
     static String brief(Object value) {
         if (value == null) return "null";
         if (value instanceof INDArray a) return a.dataType() + " " + ArrayText.shape(a);
-        if (value instanceof String s) return TokenText.visible(s.length() > 60 ? s.substring(0, 60) + "…" : s);
+        if (value instanceof String s) return Labels.printable(s.length() > 60 ? s.substring(0, 60) + "…" : s);
         if (value instanceof Double || value instanceof Float) return ArrayText.number(((Number) value).doubleValue());
         if (value instanceof ActivationCache c) return "ActivationCache(" + c.size() + " activations)";
         if (value instanceof Run) return "Run";
@@ -71,7 +77,7 @@ public final class Printer {
         }
         if (value instanceof Collection<?> c) return c.getClass().getSimpleName() + "(" + c.size() + ")";
         if (value instanceof Map<?, ?> m) return m.getClass().getSimpleName() + "(" + m.size() + ")";
-        String s = String.valueOf(value).replace('\n', '⏎');
+        String s = Labels.printable(String.valueOf(value));
         return s.length() > 80 ? s.substring(0, 80) + "…" : s;
     }
 
@@ -153,11 +159,20 @@ public final class Printer {
         for (Object row : rows) {
             if (i++ == MAX_LINES) break;
             Object[] cells = new Object[components.length];
-            for (int j = 0; j < components.length; j++) cells[j] = brief(component(row, components[j]));
+            for (int j = 0; j < components.length; j++) cells[j] = cell(row, components[j]);
             t.row(cells);
         }
         String more = rows.size() > MAX_LINES ? "… (" + (rows.size() - MAX_LINES) + " more rows)\n" : "";
         return (t.render() + more).stripTrailing();
+    }
+
+    /** A record's component, briefly; a component marked {@link Token} is shown as a token. */
+    private static String cell(Object record, RecordComponent rc) {
+        Object value = component(record, rc);
+        if (value instanceof String s && rc.isAnnotationPresent(Token.class)) {
+            return TokenText.visible(s.length() > 60 ? s.substring(0, 60) + "…" : s);
+        }
+        return brief(value);
     }
 
     private static Object component(Object record, RecordComponent rc) {
@@ -184,7 +199,7 @@ public final class Printer {
         StringBuilder sb = new StringBuilder(r.getClass().getSimpleName()).append('[');
         for (int i = 0; i < cs.length; i++) {
             if (i > 0) sb.append(", ");
-            sb.append(cs[i].getName()).append('=').append(brief(component(r, cs[i])));
+            sb.append(cs[i].getName()).append('=').append(cell(r, cs[i]));
         }
         return sb.append(']').toString();
     }

@@ -1,5 +1,6 @@
 package dev.jlens.console;
 
+import dev.jlens.view.Token;
 import dev.jlens.view.TokenText;
 import java.util.Locale;
 
@@ -12,7 +13,7 @@ import java.util.Locale;
  * @param probability softmax probability at that position
  * @param logit       the raw logit
  */
-public record TopToken(int rank, int id, String token, double probability, double logit) {
+public record TopToken(int rank, int id, @Token String token, double probability, double logit) {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "#%d '%s' (id %d) p=%.4f logit=%.3f", rank, TokenText.visible(token), id, probability, logit);

@@ -21,7 +21,7 @@ public record SubstringFrequencyAnalysis(List<String> substrings, List<List<Toke
                                          long[] cumulative, List<TokenFrequency> topCumulative) {
 
     /** One token and how often it followed: a count, or a fraction for pooled frequencies. */
-    public record TokenFrequency(int id, String token, double frequency) {}
+    public record TokenFrequency(int id, @dev.jlens.view.Token String token, double frequency) {}
 
     public SubstringFrequencyAnalysis {
         substrings = List.copyOf(substrings);

@@ -1,20 +1,25 @@
 package dev.jlens.experiment;
 
 import dev.jlens.cli.Cli;
-import dev.jlens.load.ModelChoice;
-import dev.jlens.cli.Options;
+import dev.jlens.cli.CommandLines;
+import dev.jlens.cli.Progress;
+import dev.jlens.cli.UsageException;
 import dev.jlens.data.Corpus;
 import dev.jlens.data.Dataset;
 import dev.jlens.data.Split;
-import dev.jlens.model.HookedTransformer;
-import dev.jlens.cli.Progress;
 import dev.jlens.data.TinyShakespeare;
+import dev.jlens.load.ModelChoice;
+import dev.jlens.model.HookedTransformer;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code jlens experiment block-internals}: seed 002's command line, resumable.
@@ -34,12 +39,6 @@ public final class ExperimentCommand {
                   Integer stride, List<Component> components, Positions positions, Integer batchSize, Integer threads,
                   boolean force, boolean dryRun) {}
 
-    private static final class HelpRequested extends RuntimeException {
-        HelpRequested() {
-            super(null, null, false, false);
-        }
-    }
-
     public static void main(String[] args) {
         Path root = Path.of(System.getProperty("jlens.root", "."));
         System.exit(run(args, System.out, System.err, System.getenv("JLENS_MODEL"), root, FreeSpace.ofFileStore(), true));
@@ -48,28 +47,18 @@ public final class ExperimentCommand {
     /** Runs the command; returns the exit status. Whatever goes wrong is one line on {@code err} ({@link Cli}). */
     static int run(String[] args, PrintStream out, PrintStream err, String envModel, Path root, FreeSpace freeSpace,
                    boolean onCtrlC) {
-        Parsed p;
-        Path modelPath;
-        try {
-            p = parse(args);
-            modelPath = ModelChoice.resolve(p.model(), false, envModel, root);
-        } catch (HelpRequested h) {
-            out.print(usage());
-            return 0;
-        } catch (IllegalArgumentException | Options.UsageException e) {
-            err.println("jlens experiment: " + e.getMessage());
-            err.println("run 'jlens experiment block-internals --help' for the options");
-            return 2;
-        }
         AtomicBoolean finished = new AtomicBoolean();
-        Thread hook = onCtrlC ? new Thread(() -> {
-            if (!finished.get()) {
-                err.println("\njlens experiment: stopped; the finished batches in " + p.out() + " are kept — run the same"
-                        + " command again to resume");
-            }
-        }, "jlens-experiment-stop") : null;
+        AtomicReference<Thread> hook = new AtomicReference<>();
         try {
             return Cli.run("jlens experiment", err, () -> {
+                Parsed p;
+                try {
+                    p = parseCommand(args);
+                } catch (CommandLines.HelpRequested h) {
+                    out.print(usage());
+                    return 0;
+                }
+                Path modelPath = ModelChoice.resolve(p.model(), false, envModel, root);
                 if (p.threads() != null) dev.jlens.compute.Threads.set(p.threads());
                 HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
                 BlockInternalsExperiment exp = experiment(p, model);
@@ -80,17 +69,25 @@ public final class ExperimentCommand {
                             + "; the disk has " + BlockInternalsExperiment.bytes(freeSpace.usableBytes(p.out())) + " free (--dry-run: nothing written)");
                     return 0;
                 }
-                if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
+                if (onCtrlC) {
+                    hook.set(new Thread(() -> {
+                        if (!finished.get()) {
+                            err.println("\njlens experiment: stopped; the finished batches in " + p.out() + " are kept — run the same"
+                                    + " command again to resume");
+                        }
+                    }, "jlens-experiment-stop"));
+                    Runtime.getRuntime().addShutdownHook(hook.get());
+                }
                 exp.run(p.out(), options);
                 return 0;
             });
         } finally {
             finished.set(true);
-            if (hook != null) {
+            if (hook.get() != null) {
                 try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException | IllegalArgumentException shuttingDownOrNeverAdded) {
-                    // exiting after Ctrl-C (the hook is running), or a dry run that never added it
+                    Runtime.getRuntime().removeShutdownHook(hook.get());
+                } catch (IllegalStateException shuttingDown) {
+                    // exiting after Ctrl-C: the hook is running
                 }
             }
         }
@@ -114,102 +111,141 @@ public final class ExperimentCommand {
         return exp;
     }
 
-    static Parsed parse(String[] args) {
-        if (args.length == 0) throw new IllegalArgumentException("name the experiment: jlens experiment block-internals …");
-        if (args[0].equals("--help") || args[0].equals("-h")) throw new HelpRequested();
-        if (!args[0].equals("block-internals")) {
-            throw new IllegalArgumentException("unknown experiment '" + args[0] + "': the one there is is block-internals");
-        }
-        picocli.CommandLine.ParseResult r;
-        try {
-            r = dev.jlens.cli.CommandLines.parse(spec(), java.util.Arrays.copyOfRange(args, 1, args.length));
-        } catch (dev.jlens.cli.CommandLines.HelpRequested h) {
-            throw new HelpRequested();
-        } catch (Options.UsageException e) {
-            throw new IllegalArgumentException(e.getMessage());
-        }
-        String modelArg = r.matchedOptionValue("--model", null), outArg = r.matchedOptionValue("--out", null);
-        Path model = modelArg == null ? null : Path.of(modelArg), out = outArg == null ? null : Path.of(outArg);
-        String data = r.matchedOptionValue("--data", null);
-        String blockArg = r.matchedOptionValue("--block", null);
-        List<Integer> blocks = blockArg == null ? null : integers("--block", blockArg);
-        String splitArg = r.matchedOptionValue("--split", null);
-        Split split = splitArg == null ? null : Split.parse(splitArg);
-        String samplesArg = r.matchedOptionValue("--samples", null);
-        String samples = samplesArg == null ? null : samplesKind(samplesArg);
-        Integer length = positiveOrNull(r, "--length"), stride = positiveOrNull(r, "--stride");
-        Integer batch = positiveOrNull(r, "--batch-size"), threads = positiveOrNull(r, "--threads");
-        List<Component> components = null;
-        String componentsArg = r.matchedOptionValue("--components", null);
-        if (componentsArg != null) {
-            components = new ArrayList<>();
-            for (String c : componentsArg.split(",")) components.add(Component.parse(c));
-        }
-        String positionsArg = r.matchedOptionValue("--positions", null);
-        Positions positions = positionsArg == null ? null : Positions.parse(positionsArg);
-        boolean force = r.hasMatchedOption("--force"), dryRun = r.hasMatchedOption("--dry-run");
-        if (data == null) throw new IllegalArgumentException("--data is required (a UTF-8 text file, or tinyshakespeare)");
-        if (out == null) throw new IllegalArgumentException("--out is required (the results folder)");
-        if (blocks == null) throw new IllegalArgumentException("--block is required (e.g. --block 1, or --block 0,1,2)");
-        if (stride != null && "substrings".equals(samples)) {
-            throw new IllegalArgumentException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
-        }
-        return new Parsed(model, data, out, blocks, split, samples, length, stride, components, positions, batch, threads, force, dryRun);
+    /** {@code jlens experiment block-internals}'s command line, declared for picocli. */
+    @Command(name = "jlens experiment block-internals", customSynopsis = HEADER, footer = FOOTER)
+    static final class BlockInternalsArgs {
+        @Option(names = {"--help", "-h"}, usageHelp = true, description = "this text")
+        boolean help;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "the model  [$JLENS_MODEL, else artifacts/shakespeare-char]")
+        Path model;
+
+        @Option(names = "--data", paramLabel = "FILE", required = true,
+                description = "UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once")
+        String data;
+
+        @Option(names = {"--block", "--blocks"}, paramLabel = "N[,N…]", hideParamSyntax = true, required = true, split = ",",
+                converter = BlockNumber.class,
+                description = "block(s) to save (0-based), e.g. --block 1 or --block 0,1,2")
+        List<Integer> blocks;
+
+        @Option(names = "--out", paramLabel = "DIR", required = true, description = "results folder (created; an existing one is resumed)")
+        Path out;
+
+        @Option(names = "--split", paramLabel = "S", converter = SplitName.class,
+                description = "train (first 90%%), val (last 10%%) or all  [val]")
+        Split split;
+
+        @Option(names = "--samples", paramLabel = "KIND", converter = SamplesKind.class,
+                description = "windows (seed 002's DataBatcher) or substrings (every distinct run of --length tokens, seed 000)  [windows]")
+        String samples;
+
+        @Option(names = "--length", paramLabel = "N", converter = CommandLines.Positive.class,
+                description = "tokens per sample  [windows: the model's n_ctx; substrings: 10]")
+        Integer length;
+
+        @Option(names = "--stride", paramLabel = "N", converter = CommandLines.Positive.class,
+                description = "a window starts every N tokens  [= --length: the split tiled once]")
+        Integer stride;
+
+        @Option(names = "--components", paramLabel = "LIST", hideParamSyntax = true, split = ",", converter = ComponentName.class,
+                description = "comma-separated resid_pre,z,attn_out,mlp_out,resid_post (or the seed's block_input,heads_output,"
+                        + "proj_output,ffwd_output,block_output)  [all]")
+        List<Component> components;
+
+        @Option(names = "--positions", paramLabel = "P", converter = PositionsName.class,
+                description = "all or last  [windows: all; substrings: last]")
+        Positions positions;
+
+        @Option(names = "--batch-size", paramLabel = "N", converter = CommandLines.Positive.class,
+                description = "samples per batch file  [about 32,768 tokens]")
+        Integer batchSize;
+
+        @Option(names = "--threads", paramLabel = "N", converter = CommandLines.Positive.class, description = "compute threads  [all cores]")
+        Integer threads;
+
+        @Option(names = "--force", description = "replace what --out holds when it is another experiment's or damaged")
+        boolean force;
+
+        @Option(names = "--dry-run", description = "print the plan and the bytes it would write, then exit")
+        boolean dryRun;
     }
 
-    private static Integer positiveOrNull(picocli.CommandLine.ParseResult r, String option) {
-        String v = r.matchedOptionValue(option, null);
-        return v == null ? null : positive(option, v);
-    }
-
-    /** The options, declared once for the parser and the usage text (a fresh spec per parse). */
-    private static picocli.CommandLine.Model.CommandSpec spec() {
-        return dev.jlens.cli.CommandLines.spec("jlens experiment block-internals", HEADER, FOOTER, List.of(
-                new String[] {"--model", "DIR", "the model  [$JLENS_MODEL, else artifacts/shakespeare-char]"},
-                new String[] {"--data", "FILE", "UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once"},
-                new String[] {"--block", "N[,N…]", "block(s) to save (0-based)", "--blocks"},
-                new String[] {"--out", "DIR", "results folder (created; an existing one is resumed)"},
-                new String[] {"--split", "S", "train (first 90%), val (last 10%) or all  [val]"},
-                new String[] {"--samples", "KIND", "windows (seed 002's DataBatcher) or substrings (every distinct run of --length tokens, seed 000)  [windows]"},
-                new String[] {"--length", "N", "tokens per sample  [windows: the model's n_ctx; substrings: 10]"},
-                new String[] {"--stride", "N", "a window starts every N tokens  [= --length: the split tiled once]"},
-                new String[] {"--components", "LIST", "comma-separated resid_pre,z,attn_out,mlp_out,resid_post (or the seed's block_input,heads_output,proj_output,ffwd_output,block_output)  [all]"},
-                new String[] {"--positions", "P", "all or last  [windows: all; substrings: last]"},
-                new String[] {"--batch-size", "N", "samples per batch file  [about 32,768 tokens]"},
-                new String[] {"--threads", "N", "compute threads  [all cores]"},
-                new String[] {"--force", null, "replace what --out holds when it is another experiment's or damaged"},
-                new String[] {"--dry-run", null, "print the plan and the bytes it would write, then exit"}));
-    }
-
-    private static String samplesKind(String v) {
-        return switch (v) {
-            case "windows" -> "windows";
-            case "substrings", "unique-substrings" -> "substrings";
-            default -> throw new IllegalArgumentException("--samples is windows or substrings, got '" + v + "'");
-        };
-    }
-
-    private static List<Integer> integers(String option, String v) {
-        List<Integer> out = new ArrayList<>();
-        for (String s : v.split(",")) {
+    static final class BlockNumber implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
             try {
-                out.add(Integer.parseInt(s.strip()));
+                return Integer.parseInt(value.strip());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + " needs block numbers like 1 or 0,1,2; got '" + v + "'");
+                throw new IllegalArgumentException("needs block numbers like 1 or 0,1,2, got '" + value + "'");
             }
         }
-        return out;
     }
 
-    private static int positive(String option, String v) {
-        int n;
-        try {
-            n = Integer.parseInt(v.replace("_", "").replace(",", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " needs a whole number, got '" + v + "'");
+    static final class SplitName implements CommandLine.ITypeConverter<Split> {
+        @Override
+        public Split convert(String value) {
+            return Split.parse(value);
         }
-        if (n < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + n);
-        return n;
+    }
+
+    static final class ComponentName implements CommandLine.ITypeConverter<Component> {
+        @Override
+        public Component convert(String value) {
+            return Component.parse(value);
+        }
+    }
+
+    static final class PositionsName implements CommandLine.ITypeConverter<Positions> {
+        @Override
+        public Positions convert(String value) {
+            return Positions.parse(value);
+        }
+    }
+
+    /** {@code --samples}: windows, or substrings (also called unique-substrings). */
+    static final class SamplesKind implements CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            return switch (value) {
+                case "windows" -> "windows";
+                case "substrings", "unique-substrings" -> "substrings";
+                default -> throw new IllegalArgumentException("must be windows or substrings, got '" + value + "'");
+            };
+        }
+    }
+
+    /** The run that these arguments describe (as the shell would pass them); {@code --help} is an error here. */
+    static Parsed parse(String[] args) {
+        try {
+            return parseCommand(args);
+        } catch (CommandLines.HelpRequested h) {
+            throw new UsageException("--help asks for the usage, not a run");
+        }
+    }
+
+    /**
+     * The experiment's name, then its options.
+     *
+     * @throws CommandLines.HelpRequested for {@code --help} in either place
+     * @throws UsageException             for a command line that names no experiment, another one, or bad options
+     */
+    static Parsed parseCommand(String[] args) throws CommandLines.HelpRequested {
+        if (args.length == 0) throw new UsageException("name the experiment: jlens experiment block-internals …");
+        if (args[0].equals("--help") || args[0].equals("-h")) throw new CommandLines.HelpRequested();
+        if (!args[0].equals("block-internals")) {
+            throw new UsageException("unknown experiment '" + args[0] + "': the one there is is block-internals");
+        }
+        BlockInternalsArgs a = new BlockInternalsArgs();
+        CommandLines.parse(a, Arrays.copyOfRange(args, 1, args.length));
+        if (a.blocks.stream().distinct().count() != a.blocks.size()) {
+            throw new UsageException("--block lists a block twice: " + a.blocks);
+        }
+        if (a.stride != null && "substrings".equals(a.samples)) {
+            throw new UsageException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
+        }
+        return new Parsed(a.model, a.data, a.out, List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
+                a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun);
     }
 
     private static final String HEADER = """
@@ -227,12 +263,13 @@ public final class ExperimentCommand {
 
             examples:
               jlens experiment block-internals --data tinyshakespeare --block 1 --split val --out results/block1-val
-              jlens experiment block-internals --data input.txt --block 0,1,2,3 --samples substrings --split all --out results/s10
+              jlens experiment block-internals --data input.txt --block 0,1,2,3 --samples substrings --split all \\
+                  --out results/s10
 
             read the results: BlockInternalsResults.open(Path.of(DIR)).matrix(Component.ATTN_OUT, 1)  ([rows, d_model])
             """;
 
     static String usage() {
-        return dev.jlens.cli.CommandLines.usage(spec());
+        return CommandLines.usage(new BlockInternalsArgs());
     }
 }

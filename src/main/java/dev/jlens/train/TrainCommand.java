@@ -1,15 +1,15 @@
 package dev.jlens.train;
 
-import dev.jlens.cli.Progress;
 import dev.jlens.cli.Cli;
+import dev.jlens.cli.CommandLines;
+import dev.jlens.cli.Progress;
+import dev.jlens.cli.UsageException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code jlens train}: trains a char-level model from the shell.
@@ -26,62 +26,119 @@ import java.util.function.BiConsumer;
 public final class TrainCommand {
     private TrainCommand() {}
 
-    private record Option(String name, String arg, String help, BiConsumer<Target, String> set) {}
-
-    private static final Map<String, Option> OPTIONS = new LinkedHashMap<>();
-
-    /** A parsed command line: the run's config, and the process's thread count (null: ND4J's default). */
-    record Parsed(TrainConfig config, Integer threads, boolean dropResumeState, String samplePrompt) {}
-
-    /** What options write into while parsing. */
-    private static final class Target {
+    /**
+     * {@code jlens train}'s command line, declared for picocli: each option hands its value to the run's
+     * {@link TrainConfig.Builder} (whose defaults the help shows in brackets and whose checks the run's build applies).
+     */
+    @Command(name = "jlens train", customSynopsis = HEADER, footer = FOOTER)
+    static final class Args {
         final TrainConfig.Builder builder = TrainConfig.builder();
+        /** The process's thread count (null: ND4J's default). */
         Integer threads;
         boolean dropResumeState;
         String samplePrompt;
+
+        @Option(names = {"--help", "-h"}, usageHelp = true, order = 0, description = "this text")
+        boolean help;
+
+        @Option(names = "--data", paramLabel = "FILE", required = true, order = 1,
+                description = "UTF-8 text to learn, or 'tinyshakespeare' (downloaded once to ~/.cache/jlens)")
+        void data(String v) { builder.data(v); }
+
+        @Option(names = "--out", paramLabel = "DIR", required = true, order = 2,
+                description = "checkpoint folder (config.json, model.safetensors, loss.csv, train.log, resume/)")
+        void out(String v) { builder.out(v); }
+
+        @Option(names = "--kind", paramLabel = "KIND", converter = KindName.class, order = 3,
+                description = "gpt (the lecture's GPT) or attn-only (1-2 attention-only layers)  [gpt]")
+        void kind(ModelKind v) { builder.kind(v); }
+
+        @Option(names = "--layers", paramLabel = "N", order = 4, description = "transformer blocks  [4]")
+        void layers(int v) { builder.layers(v); }
+
+        @Option(names = "--d-model", paramLabel = "N", order = 5, description = "residual width, a multiple of --heads  [192]")
+        void dModel(int v) { builder.dModel(v); }
+
+        @Option(names = "--heads", paramLabel = "N", order = 6, description = "attention heads per block  [6]")
+        void heads(int v) { builder.heads(v); }
+
+        @Option(names = "--ctx", paramLabel = "N", order = 7, description = "context length (block_size)  [128]")
+        void ctx(int v) { builder.ctx(v); }
+
+        @Option(names = "--batch", paramLabel = "N", order = 8, description = "sequences per step  [32]")
+        void batch(int v) { builder.batch(v); }
+
+        @Option(names = "--steps", paramLabel = "N", order = 9, description = "optimizer steps  [5000]")
+        void steps(int v) { builder.steps(v); }
+
+        @Option(names = "--lr", paramLabel = "X", order = 10, description = "peak learning rate  [1e-3]")
+        void lr(double v) { builder.lr(v); }
+
+        @Option(names = "--min-lr", paramLabel = "X", order = 11, description = "learning rate at the end of the cosine decay  [lr/10]")
+        void minLr(double v) { builder.minLr(v); }
+
+        @Option(names = "--warmup", paramLabel = "N", order = 12, description = "linear warmup steps  [100, or steps/10 if fewer]")
+        void warmup(int v) { builder.warmup(v); }
+
+        @Option(names = "--dropout", paramLabel = "P", order = 13,
+                description = "dropout on attention patterns, attention and MLP outputs  [0.1]")
+        void dropout(double v) { builder.dropout(v); }
+
+        @Option(names = "--weight-decay", paramLabel = "X", order = 14, description = "AdamW weight decay on matrices and embeddings  [0.1]")
+        void weightDecay(double v) { builder.weightDecay(v); }
+
+        @Option(names = "--grad-clip", paramLabel = "X", order = 15, description = "clip the global gradient norm (0: off)  [1.0]")
+        void gradClip(double v) { builder.gradClip(v); }
+
+        @Option(names = "--eval-every", paramLabel = "N", order = 16, description = "estimate train/val loss every N steps  [250]")
+        void evalEvery(int v) { builder.evalEvery(v); }
+
+        @Option(names = "--eval-batches", paramLabel = "N", order = 17, description = "batches per loss estimate  [20]")
+        void evalBatches(int v) { builder.evalBatches(v); }
+
+        @Option(names = "--checkpoint-every", paramLabel = "N", order = 18, description = "checkpoint every N steps  [= --eval-every]")
+        void checkpointEvery(int v) { builder.checkpointEvery(v); }
+
+        @Option(names = "--log-every", paramLabel = "N", order = 19,
+                description = "progress line every N steps when not on a terminal  [steps/100]")
+        void logEvery(int v) { builder.logEvery(v); }
+
+        @Option(names = "--seed", paramLabel = "N", order = 20, description = "seeds initialisation, batches and dropout  [1337]")
+        void seed(long v) { builder.seed(v); }
+
+        @Option(names = "--threads", paramLabel = "N", converter = CommandLines.Positive.class, order = 21,
+                description = "compute threads (ND4J, BLAS, Java loops); 1 is often fastest on a busy machine  [ND4J's default]")
+        void threads(int v) { threads = v; }
+
+        @Option(names = "--drop-resume-state", order = 22,
+                description = "when the last step is done, delete DIR/resume (optimizer state): the folder to ship (the run cannot be extended exactly)")
+        void dropResumeState(boolean v) { dropResumeState = v; }
+
+        @Option(names = "--sample-prompt", paramLabel = "TEXT", order = 23,
+                description = "the model card (DIR/README.md, written when the run completes) shows a sample generated from TEXT  [the vocabulary's first character]")
+        void samplePrompt(String v) { samplePrompt = v; }
+
+        @Option(names = "--repeats", paramLabel = "P", order = 24,
+                description = "fraction of training windows that are a passage followed by itself (teaches copying; validation stays plain)  [0]")
+        void repeats(double v) { builder.repeats(v); }
+
+        @Option(names = "--no-layer-norm", order = 25, description = "attention-only model without LayerNorms")
+        void noLayerNorm(boolean v) { builder.layerNorm(!v); }
+
+        @Option(names = "--resume", order = 26, description = "continue the run in --out from its newest checkpoint")
+        void resume(boolean v) { builder.resume(v); }
     }
 
-    private static void opt(String name, String arg, String help, BiConsumer<TrainConfig.Builder, String> set) {
-        OPTIONS.put(name, new Option(name, arg, help, (t, v) -> set.accept(t.builder, v)));
+    /** {@code --kind}: {@link ModelKind#parse}'s names. */
+    static final class KindName implements CommandLine.ITypeConverter<ModelKind> {
+        @Override
+        public ModelKind convert(String value) {
+            return ModelKind.parse(value);
+        }
     }
 
-    static {
-        opt("--data", "FILE", "UTF-8 text to learn, or 'tinyshakespeare' (downloaded once to ~/.cache/jlens)", TrainConfig.Builder::data);
-        opt("--out", "DIR", "checkpoint folder (config.json, model.safetensors, loss.csv, train.log, resume/)", TrainConfig.Builder::out);
-        opt("--kind", "KIND", "gpt (the lecture's GPT) or attn-only (1-2 attention-only layers)  [gpt]", TrainConfig.Builder::kind);
-        opt("--layers", "N", "transformer blocks  [4]", (b, v) -> b.layers(integer("--layers", v)));
-        opt("--d-model", "N", "residual width, a multiple of --heads  [192]", (b, v) -> b.dModel(integer("--d-model", v)));
-        opt("--heads", "N", "attention heads per block  [6]", (b, v) -> b.heads(integer("--heads", v)));
-        opt("--ctx", "N", "context length (block_size)  [128]", (b, v) -> b.ctx(integer("--ctx", v)));
-        opt("--batch", "N", "sequences per step  [32]", (b, v) -> b.batch(integer("--batch", v)));
-        opt("--steps", "N", "optimizer steps  [5000]", (b, v) -> b.steps(integer("--steps", v)));
-        opt("--lr", "X", "peak learning rate  [1e-3]", (b, v) -> b.lr(number("--lr", v)));
-        opt("--min-lr", "X", "learning rate at the end of the cosine decay  [lr/10]", (b, v) -> b.minLr(number("--min-lr", v)));
-        opt("--warmup", "N", "linear warmup steps  [100, or steps/10 if fewer]", (b, v) -> b.warmup(integer("--warmup", v)));
-        opt("--dropout", "P", "dropout on attention patterns, attention and MLP outputs  [0.1]", (b, v) -> b.dropout(number("--dropout", v)));
-        opt("--weight-decay", "X", "AdamW weight decay on matrices and embeddings  [0.1]", (b, v) -> b.weightDecay(number("--weight-decay", v)));
-        opt("--grad-clip", "X", "clip the global gradient norm (0: off)  [1.0]", (b, v) -> b.gradClip(number("--grad-clip", v)));
-        opt("--eval-every", "N", "estimate train/val loss every N steps  [250]", (b, v) -> b.evalEvery(integer("--eval-every", v)));
-        opt("--eval-batches", "N", "batches per loss estimate  [20]", (b, v) -> b.evalBatches(integer("--eval-batches", v)));
-        opt("--checkpoint-every", "N", "checkpoint every N steps  [= --eval-every]", (b, v) -> b.checkpointEvery(integer("--checkpoint-every", v)));
-        opt("--log-every", "N", "progress line every N steps when not on a terminal  [steps/100]", (b, v) -> b.logEvery(integer("--log-every", v)));
-        opt("--seed", "N", "seeds initialisation, batches and dropout  [1337]", (b, v) -> b.seed(longValue("--seed", v)));
-        OPTIONS.put("--threads", new Option("--threads", "N",
-                "compute threads (ND4J, BLAS, Java loops); 1 is often fastest on a busy machine  [ND4J's default]", (t, v) -> {
-                    t.threads = integer("--threads", v);
-                    if (t.threads < 1) throw new IllegalArgumentException("--threads must be ≥ 1, got " + t.threads);
-                }));
-        OPTIONS.put("--drop-resume-state", new Option("--drop-resume-state", null,
-                "when the last step is done, delete DIR/resume (optimizer state): the folder to ship (the run cannot be extended exactly)",
-                (t, v) -> t.dropResumeState = true));
-        OPTIONS.put("--sample-prompt", new Option("--sample-prompt", "TEXT",
-                "the model card (DIR/README.md, written when the run completes) shows a sample generated from TEXT  [the vocabulary's first character]",
-                (t, v) -> t.samplePrompt = v));
-        opt("--repeats", "P", "fraction of training windows that are a passage followed by itself (teaches copying; validation stays plain)  [0]",
-                (b, v) -> b.repeats(number("--repeats", v)));
-        opt("--no-layer-norm", null, "attention-only model without LayerNorms", (b, v) -> b.layerNorm(false));
-        opt("--resume", null, "continue the run in --out from its newest checkpoint", (b, v) -> b.resume(true));
-    }
+    /** A parsed command line: the run's config, and the process's thread count (null: ND4J's default). */
+    record Parsed(TrainConfig config, Integer threads, boolean dropResumeState, String samplePrompt) {}
 
     /** The model card; a run whose card cannot be written has still succeeded, so this only warns. */
     private static void writeCard(TrainResult r, String samplePrompt, PrintStream out, PrintStream err) {
@@ -103,21 +160,19 @@ public final class TrainCommand {
      * Whatever goes wrong is one line on {@code err} ({@link Cli}).
      */
     static int run(String[] args, PrintStream out, PrintStream err, boolean installSignalHandler) {
-        Parsed parsed;
-        try {
-            parsed = parseCommand(args);
-        } catch (HelpRequested h) {
-            out.print(usage());
-            return 0;
-        } catch (IllegalArgumentException e) {
-            err.println("jlens train: " + e.getMessage());
-            err.println("run 'jlens train --help' for the options");
-            return 2;
-        }
-        return Cli.run("jlens train", err, () -> train(parsed, out, err, installSignalHandler));
+        return Cli.run("jlens train", err, () -> {
+            Parsed parsed;
+            try {
+                parsed = parseCommand(args);
+            } catch (CommandLines.HelpRequested h) {
+                out.print(usage());
+                return 0;
+            }
+            return train(parsed, out, err, installSignalHandler);
+        });
     }
 
-    private static int train(Parsed parsed, PrintStream out, PrintStream err, boolean installSignalHandler) {
+    private static int train(Parsed parsed, PrintStream out, PrintStream err, boolean installSignalHandler) throws java.io.IOException {
         if (parsed.threads() != null) Trainer.threads(parsed.threads());
         Trainer trainer = new Trainer(parsed.config(), out, Progress.stdoutIsTerminal());
         CountDownLatch finished = new CountDownLatch(1);
@@ -141,12 +196,8 @@ public final class TrainCommand {
             }
             if (r.completed() && r.out() != null) writeCard(r, parsed.samplePrompt(), out, err);
             return r.completed() ? 0 : 130;
-        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-            err.println("jlens train: " + e.getMessage());
-            return 1;
         } catch (java.io.IOException e) {
-            err.println("jlens train: the run finished, but " + e.getMessage());
-            return 1;
+            throw new java.io.IOException("the run finished, but " + e.getMessage(), e);
         } finally {
             finished.countDown();
             if (hook != null) {
@@ -159,74 +210,33 @@ public final class TrainCommand {
         }
     }
 
-    private static final class HelpRequested extends RuntimeException {
-        HelpRequested() {
-            super(null, null, false, false);
-        }
-    }
-
     /** The run that these options describe (as the shell would pass them); {@code --help} is an error here. */
     public static TrainConfig parse(String[] args) {
-        return parseCommand(args).config();
-    }
-
-    static Parsed parseCommand(String[] args) {
-        picocli.CommandLine.ParseResult r;
         try {
-            r = dev.jlens.cli.CommandLines.parse(spec(), args);
-        } catch (dev.jlens.cli.CommandLines.HelpRequested h) {
-            throw new HelpRequested();
-        } catch (dev.jlens.cli.Options.UsageException e) {
-            throw new IllegalArgumentException(e.getMessage());
+            return parseCommand(args).config();
+        } catch (CommandLines.HelpRequested h) {
+            throw new UsageException("--help asks for the usage, not a run");
         }
-        Target target = new Target();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (picocli.CommandLine.Model.OptionSpec o : r.matchedOptions()) {
-            Option option = OPTIONS.get(o.longestName());
-            seen.add(option.name());
-            option.set().accept(target, option.arg() == null ? null : o.getValue());
-        }
-        if (!seen.contains("--data")) throw new IllegalArgumentException("--data is required (a text file, or tinyshakespeare)");
-        if (!seen.contains("--out")) throw new IllegalArgumentException("--out is required (the folder for checkpoints)");
-        return new Parsed(target.builder.build(), target.threads, target.dropResumeState, target.samplePrompt);
     }
 
-    /** The option table as picocli's declaration (a fresh one per parse: picocli keeps the values it matched in it). */
-    private static picocli.CommandLine.Model.CommandSpec spec() {
-        return dev.jlens.cli.CommandLines.spec("jlens train", HEADER, FOOTER,
-                OPTIONS.values().stream().map(o -> new String[] {o.name(), o.arg(), o.help()}).toList());
-    }
-
-    private static int integer(String name, String v) {
+    static Parsed parseCommand(String[] args) throws CommandLines.HelpRequested {
+        Args a = new Args();
+        CommandLines.parse(a, args);
+        TrainConfig config;
         try {
-            return Integer.parseInt(v.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " needs a whole number, got '" + v + "'");
+            config = a.builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());   // the options do not fit together: still the command line's
         }
+        return new Parsed(config, a.threads, a.dropResumeState, a.samplePrompt);
     }
 
-    private static long longValue(String name, String v) {
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " needs a whole number, got '" + v + "'");
-        }
-    }
-
-    private static double number(String name, String v) {
-        try {
-            return Double.parseDouble(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " needs a number, got '" + v + "'");
-        }
-    }
-
-    /** The options, as {@code jlens train --help} prints them. */
+    /** Above the options in {@code jlens train --help} (a picocli format: {@code %%} is a percent sign). */
     private static final String HEADER = """
             usage: jlens train --data FILE|tinyshakespeare --out DIR [options]
 
             Trains a char-level model of Karpathy's lecture architecture (gpt.py) on a text: vocabulary =
-            its characters, first 90% train / last 10% validation. Writes checkpoints that
+            its characters, first 90%% train / last 10%% validation. Writes checkpoints that
             HookedTransformer.fromPretrained(DIR) and the lecture's PyTorch code both load. Ctrl-C stops
             cleanly (checkpoint first); --resume continues exactly where it stopped.
             """;
@@ -239,6 +249,6 @@ public final class TrainCommand {
             """;
 
     public static String usage() {
-        return dev.jlens.cli.CommandLines.usage(spec());
+        return CommandLines.usage(new Args());
     }
 }

@@ -56,7 +56,7 @@ public record TrainConfig(
                 weightDecay, beta1, beta2, gradClip, evalEvery, evalBatches, checkpointEvery, logEvery);
         if (!(repeats >= 0 && repeats <= 1)) problems.add("repeats must be a fraction in [0, 1], got " + repeats);
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("the training configuration does not fit:\n  " + String.join("\n  ", problems));
+            throw new IllegalArgumentException("the training configuration does not fit: " + String.join("; ", problems));
         }
     }
 

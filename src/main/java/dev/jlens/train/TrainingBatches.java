@@ -46,10 +46,10 @@ public final class TrainingBatches {
         }
     }
 
-    /** Shortest text whose both splits hold a window of {@code ctx + 1} characters. */
+    /** Shortest text whose both splits ({@link Split}'s 90/10 boundary) hold a window of {@code ctx + 1} characters. */
     static long minimumLength(int ctx) {
-        long n = ctx + 1;
-        while ((int) (0.9 * n) < ctx + 1 || n - (int) (0.9 * n) < ctx + 1) n++;
+        int n = ctx + 1;
+        while (Split.TRAIN.end(n) < ctx + 1 || n - Split.VAL.start(n) < ctx + 1) n++;
         return n;
     }
 

@@ -8,7 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** Every command's one error path: whatever escapes is one line and exit status 1. */
+/** Every command's one error path: whatever escapes is one line and exit status 1 (2 for a bad command line). */
 class CliTest {
     private String err;
 
@@ -42,5 +42,13 @@ class CliTest {
         assertTrue(err.startsWith("jlens experiment: unexpected java.lang.NullPointerException: boom (JLENS_TRACE=1"), err);
         assertEquals(3, run(() -> 3));
         assertEquals("", err);
+    }
+
+    @Test
+    void aBadCommandLineIsOneLineAndExitStatus2() {
+        assertEquals(2, run(() -> {
+            throw new UsageException("--heads needs a whole number, got 'five'");
+        }));
+        assertEquals("jlens experiment: --heads needs a whole number, got 'five'\n", err.replace("\r", ""));
     }
 }

@@ -1,6 +1,7 @@
 package dev.jlens.console;
 
 import dev.jlens.cli.Options;
+import dev.jlens.cli.UsageException;
 import dev.jlens.load.ModelChoice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,11 +28,11 @@ class OptionsTest {
 
     @Test
     void badCommandLinesSayWhatIsWrong() {
-        assertTrue(assertThrows(Options.UsageException.class, () -> Options.parse("--frobnicate")).getMessage().contains("--frobnicate"));
-        assertTrue(assertThrows(Options.UsageException.class, () -> Options.parse("--model")).getMessage().contains("needs a value"));
-        assertThrows(Options.UsageException.class, () -> Options.parse("a.jsh", "-e", "1"));
-        assertThrows(Options.UsageException.class, () -> Options.parse("a.jsh", "b.jsh"));
-        assertThrows(Options.UsageException.class, () -> Options.parse("--no-startup", "--startup", "s.jsh"));
+        assertTrue(assertThrows(UsageException.class, () -> Options.parse("--frobnicate")).getMessage().contains("--frobnicate"));
+        assertTrue(assertThrows(UsageException.class, () -> Options.parse("--model")).getMessage().contains("needs a value"));
+        assertThrows(UsageException.class, () -> Options.parse("a.jsh", "-e", "1"));
+        assertThrows(UsageException.class, () -> Options.parse("a.jsh", "b.jsh"));
+        assertThrows(UsageException.class, () -> Options.parse("--no-startup", "--startup", "s.jsh"));
     }
 
     @Test
@@ -42,17 +43,17 @@ class OptionsTest {
         Files.writeString(model.resolve("config.json"), "{}");
         assertEquals(model, ModelChoice.resolve(Options.parse("--model", model.toString()), null, root));
         assertEquals(model, ModelChoice.resolve(Options.parse(), model.toString(), root));
-        String none = assertThrows(Options.UsageException.class, () -> ModelChoice.resolve(Options.parse(), null, root)).getMessage();
+        String none = assertThrows(UsageException.class, () -> ModelChoice.resolve(Options.parse(), null, root)).getMessage();
         assertTrue(none.contains("--model"), none);
         assertEquals(null, ModelChoice.resolve(Options.parse("--no-startup"), null, root));
         Path fallback = root.resolve(ModelChoice.DEFAULT_MODEL);
         Files.createDirectories(fallback);
         Files.writeString(fallback.resolve("config.json"), "{}");
         assertEquals(fallback, ModelChoice.resolve(Options.parse(), null, root));
-        String bad = assertThrows(Options.UsageException.class,
+        String bad = assertThrows(UsageException.class,
                 () -> ModelChoice.resolve(Options.parse("--model", root.resolve("nope").toString()), null, root)).getMessage();
         assertTrue(bad.startsWith("no model at "), bad);
-        String notModel = assertThrows(Options.UsageException.class,
+        String notModel = assertThrows(UsageException.class,
                 () -> ModelChoice.resolve(Options.parse("--model", root.toString()), null, root)).getMessage();
         assertTrue(notModel.contains("config.json"), notModel);
     }

@@ -31,6 +31,21 @@ class PrinterTest {
     }
 
     @Test
+    void onlyStringsMarkedAsTokensAreShownAsTokens() {
+        // A plain label with spaces (an attribution target, a layer name) is shown unchanged, in a table and in a record.
+        record Row(String what, @dev.jlens.view.Token String token, double p) {}
+        assertEquals("""
+                what              token       p
+                ────────────────  ─────  ──────
+                logit of ' Mary'  ·Mary  0.5000
+                layer 3⏎head 1    ⏎      0.2500""",
+                Printer.render(List.of(new Row("logit of ' Mary'", " Mary", 0.5), new Row("layer 3\nhead 1", "\n", 0.25))));
+        record Labelled(String label, List<Integer> xs) {}
+        assertEquals("Labelled[label=layer 3 head 1, xs=ArrayList(2)]",
+                Printer.render(new Labelled("layer 3 head 1", new ArrayList<>(List.of(1, 2)))));
+    }
+
+    @Test
     void longCollectionsAndArraysAreCut() {
         List<Integer> many = new ArrayList<>();
         for (int i = 0; i < 1000; i++) many.add(i);

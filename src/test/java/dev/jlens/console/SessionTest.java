@@ -219,8 +219,12 @@ class SessionTest {
 
     @Test
     void userRecordsPrintAsTables() {
-        eval("record Row(String tok, double p) {}");
+        // A component marked as a token is shown as one; any other string as it is.
+        eval("record Row(@dev.jlens.view.Token String tok, double p) {}");
         String shown = Printer.render(one("List.of(new Row(\" a\", 0.5), new Row(\"\\n\", 0.25))").value());
         assertEquals("tok       p\n───  ──────\n·a   0.5000\n⏎    0.2500", shown);
+        eval("record Named(String name, double p) {}");
+        assertEquals("name          p\n───────  ──────\nlayer 3  0.5000",
+                Printer.render(one("List.of(new Named(\"layer 3\", 0.5))").value()));
     }
 }

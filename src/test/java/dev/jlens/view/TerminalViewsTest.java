@@ -74,6 +74,17 @@ class TerminalViewsTest {
     }
 
     @Test
+    void aHeatmapShowsTokenLabelsAsTokensAndOtherLabelsUnchanged() {
+        // The analysis marks the tokens (TokenText.visible); the view lays out whatever labels it is given.
+        Heatmap h = new Heatmap("logit lens", List.of("layer 0", "layer 1"), TokenText.visible(List.of(" the", "\n")), null,
+                new double[][] {{0.1, 0.2}, {0.3, 0.4}}, null, ColourScale.unit(), "probability");
+        String text = AnsiHeatmap.render(h, TerminalStyle.plain());
+        assertTrue(text.contains("layer 0") && text.contains("layer 1") && text.contains("logit lens"), text);
+        assertFalse(text.contains("layer·") || text.contains("logit·"), "a plain label keeps its spaces:\n" + text);
+        assertTrue(text.contains("·the") && text.contains("⏎"), text);
+    }
+
+    @Test
     void tablesAlignTextLeftAndNumbersRight() {
         String t = new Table("head", "score").row("L0H1", 0.5).row("L10H11", 0.25).toString();
         String[] lines = t.split("\n");
