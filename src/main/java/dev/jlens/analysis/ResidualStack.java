@@ -93,14 +93,16 @@ public record ResidualStack(List<String> labels, INDArray stack, int layer) {
         checkLayer(model, layer);
         List<String> labels = new ArrayList<>();
         List<INDArray> parts = new ArrayList<>();
+        int heads = model.cfg().nHeads();
+        long d = model.cfg().dModel();
         for (int l = 0; l < layer; l++) {
             INDArray z = get(cache, HookNames.block(l, "attn.hook_z"));     // [batch, pos, head, d_head]
-            INDArray wO = model.W_O(l);                                        // [head, d_head, d_model]
-            for (int h = 0; h < model.cfg().nHeads(); h++) {
+            long b = z.size(0), p = z.size(1);
+            INDArray byHead = z.permute(2, 0, 1, 3).dup('c').reshape(heads, b * p, z.size(3));   // [head, batch·pos, d_head]
+            INDArray out = Nd4j.matmul(byHead, model.W_O(l));                   // [head, batch·pos, d_model]: all heads in one product
+            for (int h = 0; h < heads; h++) {
                 labels.add("L" + l + "H" + h);
-                INDArray zh = z.get(all(), all(), point(h), all()).dup('c');    // [batch, pos, d_head]
-                long b = zh.size(0), p = zh.size(1);
-                parts.add(zh.reshape(b * p, zh.size(2)).mmul(wO.get(point(h), all(), all())).reshape(b, p, model.cfg().dModel()));
+                parts.add(out.get(point(h), all(), all()).reshape(b, p, d));
             }
         }
         return new ResidualStack(labels, Nd4j.stack(0, parts.toArray(INDArray[]::new)), layer);
@@ -118,13 +120,12 @@ public record ResidualStack(List<String> labels, INDArray stack, int layer) {
         INDArray post = get(cache, HookNames.block(block, "mlp.hook_post"));   // [batch, pos, d_mlp]
         INDArray wOut = model.W_out(block);                                  // [d_mlp, d_model]
         long b = post.size(0), p = post.size(1), m = post.size(2), d = model.cfg().dModel();
-        INDArray stack = Nd4j.create(DataType.FLOAT, m, b, p, d);
+        // stack[n, i, :] = post[i, n] · W_out[n, :] for every neuron at once: two broadcasts, one product.
+        INDArray acts = post.reshape('c', b * p, m).transpose().dup('c').reshape(m, b * p, 1);   // [d_mlp, batch·pos, 1]
+        INDArray stack = wOut.reshape(m, 1, d).broadcast(m, b * p, d).dup('c').muli(acts.broadcast(m, b * p, d))
+                .reshape(m, b, p, d);
         List<String> labels = new ArrayList<>();
-        for (int n = 0; n < m; n++) {
-            labels.add("L" + block + "N" + n);
-            INDArray act = post.get(all(), all(), point(n)).reshape(b * p, 1);                  // [batch·pos, 1]
-            stack.get(point(n), all(), all(), all()).assign(act.mmul(wOut.getRow(n).reshape(1, d)).reshape(b, p, d));
-        }
+        for (int n = 0; n < m; n++) labels.add("L" + block + "N" + n);
         return new ResidualStack(labels, stack, block + 1);
     }
 
