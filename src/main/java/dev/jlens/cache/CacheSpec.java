@@ -25,6 +25,11 @@ public record CacheSpec(Predicate<String> names, boolean patternsInBf16) {
         return new CacheSpec(NameFilter.of(names), false);
     }
 
+    /** The hook points whose full names pass {@code names}: {@code CacheSpec.where(n -> n.startsWith("blocks.3."))}. */
+    public static CacheSpec where(Predicate<String> names) {
+        return new CacheSpec(java.util.Objects.requireNonNull(names, "names predicate"), false);
+    }
+
     public CacheSpec withPatternsInBf16() {
         return new CacheSpec(names, true);
     }

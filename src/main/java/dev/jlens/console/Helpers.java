@@ -264,6 +264,11 @@ public final class Helpers {
         return Hook.hook(shortName, layer, fn);
     }
 
+    /** Fires at every hook point whose full name passes {@code names}: {@code hook(n -> n.endsWith("hook_z"), fn)}. */
+    public static Hook hook(java.util.function.Predicate<String> names, HookFn fn) {
+        return Hook.hook(names, fn);
+    }
+
     /** Logits of the prompt run with hooks that read or replace activations. */
     public static INDArray runWithHooks(String prompt, Hook... hooks) {
         HookedTransformer m = model();

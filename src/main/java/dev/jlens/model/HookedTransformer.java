@@ -262,6 +262,14 @@ public final class HookedTransformer {
     }
 
     /**
+     * Records the activations whose full names pass {@code names} (TransformerLens's {@code names_filter} as a
+     * function): {@code runWithCache(tokens, name -> name.endsWith("hook_z"))}.
+     */
+    public Run runWithCache(INDArray tokens, java.util.function.Predicate<String> names) {
+        return run(tokens, List.of(), CacheSpec.where(names), true);
+    }
+
+    /**
      * Records only the named activations (full names, short names meaning every layer, or globs; see
      * {@link NameFilter}). Without logits the run stops after the last block it needs.
      */
@@ -311,10 +319,17 @@ public final class HookedTransformer {
     /**
      * The hook points a hook fires at: its full name; TransformerLens's short name at its layer
      * ({@code hook("pattern", 1, fn)}); or, without a layer, every hook point a short name or glob matches
-     * ({@code "pattern"}, {@code "blocks.*.attn.hook_pattern"}). A name that matches none fails with the closest.
+     * ({@code "pattern"}, {@code "blocks.*.attn.hook_pattern"}); or every hook point its predicate passes. A name
+     * that matches none fails with the closest.
      */
     private List<String> hookPoints(Hook h) {
         List<String> targets;
+        if (h.where() != null) {
+            targets = hookNames.stream().filter(h.where()).toList();
+            if (targets.isEmpty()) throw new IllegalArgumentException("the hook's predicate passes none of the model's "
+                    + hookNames.size() + " hook points (list them with model.hookNames()); fix the predicate");
+            return targets;
+        }
         if (h.layer() != null) targets = List.of(HookNames.resolve(h.name(), h.layer(), null, cfg.nLayers()));
         else if (hookNameSet.contains(h.name())) targets = List.of(h.name());
         else targets = hookNames.stream().filter(NameFilter.of(h.name())).toList();

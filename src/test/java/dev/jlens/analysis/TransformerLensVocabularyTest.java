@@ -47,6 +47,27 @@ class TransformerLensVocabularyTest {
     }
 
     @Test
+    void predicateHooksAndCachesTakeExactlyTheNamesThatPass() {
+        INDArray tokens = MODEL.toTokens("Hello world, hello");
+        java.util.function.Predicate<String> zAfterBlock0 = n -> n.endsWith(".attn.hook_z") && !n.startsWith("blocks.0.");
+        java.util.List<String> expected = MODEL.hookNames().stream().filter(zAfterBlock0).toList();
+        assertEquals(MODEL.cfg().nLayers() - 1, expected.size(), "the fixture has hook_z in every block");
+        java.util.List<String> fired = new java.util.ArrayList<>();
+        INDArray ablated = MODEL.runWithHooks(tokens, Hook.hook(zAfterBlock0, (a, h) -> {
+            fired.add(h.name());
+            return a.mul(0);
+        }));
+        assertEquals(expected, fired);
+        // Zeroing z is zeroing every head's output: the same as zeroing hook_z layer by layer by name.
+        Hook[] byName = expected.stream().map(n -> Hook.hook(n, (a, h) -> a.mul(0))).toArray(Hook[]::new);
+        assertArrayEquals(MODEL.runWithHooks(tokens, byName).data().asFloat(), ablated.data().asFloat(), 0f);
+        assertThrows(IllegalArgumentException.class, () -> MODEL.runWithHooks(tokens, Hook.hook(n -> n.equals("nope"), (a, h) -> a)));
+
+        ActivationCache c = MODEL.runWithCache(tokens, zAfterBlock0).cache();
+        assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(c.keys()));
+    }
+
+    @Test
     void removeBatchDimDropsTheBatchAxisOfEveryActivation() {
         ActivationCache c = MODEL.runWithCache("Hello world").cache();
         ActivationCache one = c.removeBatchDim();
