@@ -41,14 +41,23 @@ public record AttentionPatterns(List<String> tokens, List<String> headNames, flo
     public static AttentionPatterns of(HookedTransformer model, INDArray tokens, int layer) {
         int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
         INDArray toks = Prompts.batchOfOne(tokens);
-        Run run = model.runWithCache(toks, false, HookNames.block(l, "attn.hook_pattern"));
-        return fromCache(model, toks, run.cache(), List.of(l));
+        return of(model, model.runWithCache(toks, false, HookNames.block(l, "attn.hook_pattern")), l);
+    }
+
+    /** Every head of {@code layer} in a run that recorded its pattern (as {@code runWithCache(prompt)} does). */
+    public static AttentionPatterns of(HookedTransformer model, Run run, int layer) {
+        int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
+        return fromCache(model, Prompts.tokens(run), run.cache(), List.of(l));
     }
 
     /** Every head of every layer. */
     public static AttentionPatterns all(HookedTransformer model, String prompt) {
-        INDArray toks = model.toTokens(prompt);
-        Run run = model.runWithCache(toks, false, "pattern");
+        return all(model, model.runWithCache(model.toTokens(prompt), false, "pattern"));
+    }
+
+    /** Every head of every layer in a run that recorded the patterns. */
+    public static AttentionPatterns all(HookedTransformer model, Run run) {
+        INDArray toks = Prompts.tokens(run);
         List<Integer> layers = new ArrayList<>();
         for (int l = 0; l < model.cfg().nLayers(); l++) layers.add(l);
         return fromCache(model, toks, run.cache(), layers);

@@ -43,6 +43,14 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
 
     public static AttentionScoreDecomposition of(HookedTransformer model, INDArray tokens, int layer, int head) {
         int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
+        checkApplies(model, l);
+        List<String> names = new ArrayList<>(List.of("hook_pos_embed", HookNames.block(l, "hook_resid_pre")));
+        if (model.cfg().hasLayerNorm()) names.add(HookNames.block(l, "ln1.hook_scale"));
+        return of(model, model.runWithCache(Prompts.batchOfOne(tokens), false, names.toArray(String[]::new)), l, head);
+    }
+
+    /** The split into token and position parts needs learned positions in the stream and LayerNorm's centring. */
+    private static void checkApplies(HookedTransformer model, int l) {
         if (!model.hookNames().contains("hook_pos_embed")) {
             throw new IllegalArgumentException(model.cfg().modelName() + " has no position embedding in its residual stream"
                     + " (rotary positions act inside attention), so the token/position split of attention scores does not apply;"
@@ -52,11 +60,17 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
             throw new IllegalArgumentException("the score decomposition is written for LayerNorm models; " + model.cfg().modelName()
                     + " uses RMSNorm");
         }
-        INDArray toks = Prompts.batchOfOne(tokens);
+    }
+
+    /**
+     * The decomposition in a run that recorded the position embedding, the layer's {@code resid_pre} and (with
+     * LayerNorm) its {@code ln1.hook_scale}, as {@code runWithCache(prompt)} does.
+     */
+    public static AttentionScoreDecomposition of(HookedTransformer model, Run run, int layer, int head) {
+        int l = dev.jlens.cache.HookNames.checkLayer(layer, model.cfg().nLayers());
+        checkApplies(model, l);
+        INDArray toks = Prompts.tokens(run);
         boolean ln = model.cfg().hasLayerNorm();
-        List<String> names = new ArrayList<>(List.of("hook_pos_embed", HookNames.block(l, "hook_resid_pre")));
-        if (ln) names.add(HookNames.block(l, "ln1.hook_scale"));
-        Run run = model.runWithCache(toks, false, names.toArray(String[]::new));
         INDArray pos = Prompts.first(run.cache().get("hook_pos_embed")).dup();          // [pos, d_model]
         INDArray tok = Prompts.first(run.cache().get("resid_pre", l)).sub(pos);         // [pos, d_model]
         INDArray wq = model.W_Q(l).get(NDArrayIndex.point(head), NDArrayIndex.all(), NDArrayIndex.all()).dup('c'); // [d_model, d_head]

@@ -41,12 +41,17 @@ public record BlockInternals(List<String> prompt, int position, List<String> sta
     }
 
     public static BlockInternals of(HookedTransformer model, INDArray tokens, int position) {
-        INDArray toks = Prompts.batchOfOne(tokens);
+        Run run = model.runWithCache(Prompts.batchOfOne(tokens), false, ResidualStages.hooks(ResidualStages.of(model.cfg(), true)));
+        return of(model, run, position);
+    }
+
+    /** At {@code position} (negative counts from the end) of a run that recorded the residual stream. */
+    public static BlockInternals of(HookedTransformer model, Run run, int position) {
+        INDArray toks = Prompts.tokens(run);
         int pos = (int) toks.length();
         if (position < 0) position += pos;
         if (position < 0 || position >= pos) throw new IndexOutOfBoundsException("position " + position + " of " + pos + " tokens");
         List<ResidualStages.Stage> stageList = ResidualStages.of(model.cfg(), true);
-        Run run = model.runWithCache(toks, false, ResidualStages.hooks(stageList));
         int d = model.cfg().dModel(), n = stageList.size();
         // One decode for all stages: [stages, d_model] → [stages, d_vocab].
         INDArray resid = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, d);

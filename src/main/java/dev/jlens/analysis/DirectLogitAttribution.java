@@ -64,11 +64,6 @@ public record DirectLogitAttribution(String target, int position, List<String> c
     }
 
     /**
-     * @param position the position read (negative counts from the end)
-     * @param answer   the token id whose logit is attributed
-     * @param wrong    a token id whose logit is subtracted, or -1 for the plain logit
-     */
-    /**
      * A logit before Gemma 2's final soft cap ({@code cap·atanh(logit/cap)}): the components add up to that,
      * since the cap is applied after the sum. Other models' logits are returned as they are.
      */
@@ -80,20 +75,41 @@ public record DirectLogitAttribution(String target, int position, List<String> c
     }
 
     public static DirectLogitAttribution of(HookedTransformer model, INDArray tokens, int position, int answer, int wrong) {
-        INDArray toks = Prompts.batchOfOne(tokens);
+        List<String> record = new ArrayList<>(List.of("hook_embed", "z"));
+        if (model.hookNames().contains("hook_pos_embed")) record.add("hook_pos_embed");
+        if (!model.cfg().attnOnly()) record.add("mlp_out");
+        if (model.cfg().hasNorm()) record.add("ln_final.hook_scale");
+        if (model.cfg().arch().postNorms()) record.add("blocks.*.ln1_post.hook_scale");
+        return of(model, model.runWithCache(Prompts.batchOfOne(tokens), true, record.toArray(String[]::new)), position, answer, wrong);
+    }
+
+    /** The logit difference {@code answer − wrong} at the last position of a run (as {@code runWithCache(prompt)} gives). */
+    public static DirectLogitAttribution of(HookedTransformer model, Run run, String answer, String wrong) {
+        return of(model, run, -1, model.toSingleToken(answer), model.toSingleToken(wrong));
+    }
+
+    /** The logit of {@code token} at the last position of a run. */
+    public static DirectLogitAttribution of(HookedTransformer model, Run run, String token) {
+        return of(model, run, -1, model.toSingleToken(token), -1);
+    }
+
+    /**
+     * In a run that recorded the embeddings, every layer's {@code z} and {@code mlp_out}, and the norms' scales, and
+     * computed the logits (as {@code runWithCache(prompt)} does).
+     *
+     * @param position the position read (negative counts from the end)
+     * @param answer   the token id whose logit is attributed
+     * @param wrong    a token id whose logit is subtracted, or -1 for the plain logit
+     */
+    public static DirectLogitAttribution of(HookedTransformer model, Run run, int position, int answer, int wrong) {
+        INDArray toks = Prompts.tokens(run);
         int pos = (int) toks.length();
         int p = position < 0 ? position + pos : position;
         if (p < 0 || p >= pos) throw new IndexOutOfBoundsException("position " + position + " of " + pos + " tokens");
         int layers = model.cfg().nLayers(), heads = model.cfg().nHeads(), dHead = model.cfg().dHead(), d = model.cfg().dModel();
         boolean ln = model.cfg().hasNorm(), centred = model.cfg().hasLayerNorm();
         boolean learnedPositions = model.hookNames().contains("hook_pos_embed");
-        List<String> record = new ArrayList<>(List.of("hook_embed", "z"));
-        if (learnedPositions) record.add("hook_pos_embed");
-        if (!model.cfg().attnOnly()) record.add("mlp_out");
-        if (ln) record.add("ln_final.hook_scale");
         boolean postNorms = model.cfg().arch().postNorms();
-        if (postNorms) for (int l = 0; l < layers; l++) record.add(HookNames.block(l, "ln1_post.hook_scale"));
-        Run run = model.runWithCache(toks, true, record.toArray(String[]::new));
 
         // The direction the logit (difference) reads, and what it reads without any component.
         INDArray u = model.W_U().getColumn(answer).dup();
@@ -151,7 +167,7 @@ public record DirectLogitAttribution(String target, int position, List<String> c
         names.add("bias");
         values.add(constant);
 
-        INDArray logits = run.logits();
+        INDArray logits = Prompts.logits(run);
         double own = uncapped(model, logits.getDouble(0, p, answer)) - (wrong >= 0 ? uncapped(model, logits.getDouble(0, p, wrong)) : 0);
         String what = wrong >= 0
                 ? "'" + Prompts.str(model, answer) + "' − '" + Prompts.str(model, wrong) + "'"

@@ -65,6 +65,16 @@ public final class HeadDetector {
         return new HeadScores("duplicate-token score", duplicateToken(patterns(model, t), t));
     }
 
+    /** Previous-token scores in a run that recorded every layer's pattern (as {@code runWithCache(prompt)} does). */
+    public static HeadScores previousToken(HookedTransformer model, Run run) {
+        return new HeadScores("previous-token score", previousToken(patterns(model, run), run.tokens()));
+    }
+
+    /** Duplicate-token scores in a run that recorded every layer's pattern. */
+    public static HeadScores duplicateToken(HookedTransformer model, Run run) {
+        return new HeadScores("duplicate-token score", duplicateToken(patterns(model, run), run.tokens()));
+    }
+
     /** Induction scores on {@code batch} sequences of {@code seqLen} random tokens repeated twice. */
     public static HeadScores induction(HookedTransformer model, int seqLen, int batch, long seed) {
         INDArray tokens = repeatedRandomTokens(model, seqLen, batch, seed);
@@ -118,7 +128,16 @@ public final class HeadDetector {
 
     /** Each layer's {@code [batch, head, query, key]} pattern, from one run that records only patterns. */
     private static List<INDArray> patterns(HookedTransformer model, INDArray tokens) {
-        Run run = model.runWithCache(tokens, false, "pattern");
+        return patterns(model, model.runWithCache(tokens, false, "pattern"));
+    }
+
+    private static List<INDArray> patterns(HookedTransformer model, Run run) {
+        for (int length : run.lengths()) {
+            if (length != run.tokens().size(1)) {
+                throw new IllegalArgumentException("head scores average over every position, but this run's batch is padded"
+                        + " (lengths " + java.util.Arrays.toString(run.lengths()) + "): score prompts of one length");
+            }
+        }
         List<INDArray> out = new ArrayList<>();
         for (int l = 0; l < model.cfg().nLayers(); l++) out.add(run.cache().get("pattern", l).castTo(DataType.FLOAT).dup('c'));
         return out;

@@ -77,11 +77,10 @@ public record LogitLens(List<String> tokens, List<String> nextTokens, List<Strin
 
     /**
      * The lens over a run that recorded the residual stream (as {@code runWithCache(prompt)} does): run once, look
-     * many ways. Its first row when it is a batch.
+     * many ways. A batch is refused.
      */
     public static LogitLens of(HookedTransformer model, Run run, boolean afterAttention) {
-        INDArray toks = Prompts.batchOfOne(run.tokens().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1),
-                org.nd4j.linalg.indexing.NDArrayIndex.all()));
+        INDArray toks = Prompts.tokens(run);
         long[] ids = Prompts.ids(toks);
         int pos = ids.length;
         List<ResidualStages.Stage> stageList = ResidualStages.of(model.cfg(), afterAttention);

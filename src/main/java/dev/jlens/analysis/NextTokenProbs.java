@@ -2,6 +2,7 @@ package dev.jlens.analysis;
 
 import dev.jlens.view.TokenText;
 import dev.jlens.model.HookedTransformer;
+import dev.jlens.model.Run;
 import dev.jlens.view.BarChart;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.PngCharts;
@@ -30,7 +31,13 @@ public record NextTokenProbs(List<String> prompt, int[] ids, List<String> tokens
 
     public static NextTokenProbs of(HookedTransformer model, INDArray tokens, int k) {
         INDArray toks = Prompts.batchOfOne(tokens);
-        INDArray logits = model.forward(toks).slice(0);                                   // [pos, d_vocab]
+        return of(model, new Run(toks, new int[] {(int) toks.length()}, model.forward(toks), null), k);
+    }
+
+    /** The {@code k} most likely tokens after the last position of a run. */
+    public static NextTokenProbs of(HookedTransformer model, Run run, int k) {
+        INDArray toks = Prompts.tokens(run);
+        INDArray logits = Prompts.logits(run).slice(0);                                   // [pos, d_vocab]
         INDArray last = logits.getRow(logits.size(0) - 1).reshape(1, logits.size(1));
         float[] p = Transforms.exp(Distributions.logProbs(last), false).toFloatVector();
         int[] top = Distributions.topK(p, k);

@@ -23,6 +23,28 @@ final class Prompts {
         return org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][] {ids});
     }
 
+    /**
+     * The tokens {@code [1, pos]} of a one-prompt run. A batch is refused rather than read at its first row: an
+     * analysis of one prompt silently showing row 0 of several would be a wrong answer.
+     */
+    static INDArray tokens(dev.jlens.model.Run run) {
+        long rows = run.tokens().size(0);
+        if (rows != 1) {
+            throw new IllegalArgumentException("this analysis reads one prompt, but the run is a batch of " + rows
+                    + " prompts: run the prompt on its own (runWithCache(\"…\"))");
+        }
+        return run.tokens();
+    }
+
+    /** The logits of a run that computed them. */
+    static INDArray logits(dev.jlens.model.Run run) {
+        if (run.logits() == null) {
+            throw new IllegalArgumentException("this run stopped before the logits (a cache-only run): run it with logits,"
+                    + " as runWithCache(prompt) does");
+        }
+        return run.logits();
+    }
+
     /** Each token's text; ids when the model has no tokenizer. */
     static List<String> strs(HookedTransformer model, INDArray tokens) {
         try {

@@ -28,7 +28,13 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
 
     public static TokenLogProbs of(HookedTransformer model, INDArray tokens) {
         INDArray toks = Prompts.batchOfOne(tokens);
-        INDArray lp = LogProbs.tokenLogProbs(model.forward(toks), toks);     // [1, pos-1]
+        return of(model, new dev.jlens.model.Run(toks, new int[] {(int) toks.length()}, model.forward(toks), null));
+    }
+
+    /** The log-probability of each token of a one-prompt run given the ones before. */
+    public static TokenLogProbs of(HookedTransformer model, dev.jlens.model.Run run) {
+        INDArray toks = Prompts.tokens(run);
+        INDArray lp = LogProbs.tokenLogProbs(Prompts.logits(run), toks);     // [1, pos-1]
         List<String> strs = Prompts.strs(model, toks);
         return new TokenLogProbs(strs.subList(1, strs.size()), lp.reshape(lp.length()).castTo(
                 org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector());

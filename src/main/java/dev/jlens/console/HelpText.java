@@ -32,6 +32,13 @@ final class HelpText {
                 "generate(\"ROMEO:\", 200, 1337)");
         helper("logitLens", "logitLens(prompt)", "each layer's top token and probability per position (last row = the model's prediction)",
                 "logitLens(\"ROMEO:\")");
+        helper("attention", "attention(layer)", "every head's pattern in that block of the current run; .show() opens the grid",
+                "run(\"The cat sat. The cat\");  attention(1).show()");
+        helper("dla", "dla(token) | dla(answer, wrong)", "each component's push towards a token at the current run's last position",
+                "run(\"ROMEO:\");  dla(\"\\n\")");
+        helper("tokenLogProbs", "tokenLogProbs()", "log p of each token of the current run given the ones before", "tokenLogProbs().savePng()");
+        helper("scoreDecomposition", "scoreDecomposition(layer, head)", "token/position terms of a head's attention scores in the current run",
+                "scoreDecomposition(0, 1)");
         helper("savedActivations", "savedActivations(folder, hook)",
                 "a block-internals results folder (--positions last) at one hook, for the three below",
                 "var acts = savedActivations(\"results/s10\", \"blocks.3.hook_mlp_out\")");
@@ -99,8 +106,10 @@ final class HelpText {
                 A wrong name fails with the closest names. hooks() lists them with shapes; Tab completes them inside quotes.
                 """);
         TOPICS.put("analysis", """
-                The analyses (dev.jlens.analysis, imported by the default startup) take the model and a prompt (or tokens),
-                and print as tables and heatmaps; show() opens a figure, savePng()/saveHtml() write one:
+                The analyses (dev.jlens.analysis, imported by the default startup) take the model and a run (run once, look
+                many ways: LogitLens.of(model, run("ROMEO:"), false)) or a prompt, and print as tables and heatmaps; show()
+                opens a figure, savePng()/saveHtml() write one. On the current run: logitLens(), attention(layer), dla(token),
+                tokenLogProbs(), scoreDecomposition(layer, head), accumulatedResid(), decomposeResid(), stackHeadResults().
                   LogitLens.of(model, "ROMEO:", false)            top token per layer and position
                   AttentionPatterns.of(model, "ROMEO:", 1)         every head's pattern in block 1 (head(i) draws one)
                   HeadDetector.detect(model)                       previous-token, duplicate-token and induction scores

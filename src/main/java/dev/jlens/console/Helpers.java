@@ -209,15 +209,52 @@ public final class Helpers {
         return Work.cancellable("testPrompt", () -> dev.jlens.analysis.TestPrompt.of(m, prompt, answer, k));
     }
 
+    // ------------------------------------------------------------------ analyses of the current run
+    // Thin wrappers: the analysis itself lives in dev.jlens.analysis and reads the run; run once, look many ways.
+
+    /** Every head's attention pattern in block {@code layer} of the current run ({@code .show()} opens the grid). */
+    public static dev.jlens.analysis.AttentionPatterns attention(int layer) {
+        return dev.jlens.analysis.AttentionPatterns.of(model(), requireRun(), layer);
+    }
+
+    /** Each component's push towards {@code token} at the current run's last position (direct logit attribution). */
+    public static dev.jlens.analysis.DirectLogitAttribution dla(String token) {
+        return dev.jlens.analysis.DirectLogitAttribution.of(model(), requireRun(), token);
+    }
+
+    /** Each component's push towards {@code answer} rather than {@code wrong} at the current run's last position. */
+    public static dev.jlens.analysis.DirectLogitAttribution dla(String answer, String wrong) {
+        return dev.jlens.analysis.DirectLogitAttribution.of(model(), requireRun(), answer, wrong);
+    }
+
+    /** The log-probability of each token of the current run given the ones before. */
+    public static dev.jlens.analysis.TokenLogProbs tokenLogProbs() {
+        return dev.jlens.analysis.TokenLogProbs.of(model(), requireRun());
+    }
+
+    /** The logit lens of the current run. */
+    public static dev.jlens.analysis.LogitLens logitLens() {
+        return dev.jlens.analysis.LogitLens.of(model(), requireRun(), false);
+    }
+
+    /** The token/position terms of one head's attention scores in the current run. */
+    public static dev.jlens.analysis.AttentionScoreDecomposition scoreDecomposition(int layer, int head) {
+        return dev.jlens.analysis.AttentionScoreDecomposition.of(model(), requireRun(), layer, head);
+    }
+
+    private static Run requireRun() {
+        Run r = binding().currentRun();
+        if (r == null) throw new IllegalStateException("no current run: call run(\"your prompt\") first");
+        return r;
+    }
+
     /** The current run (the last {@code run(…)}), or {@code null}. */
     public static Run currentRun() {
         return binding().currentRun();
     }
 
     private static ActivationCache currentCache() {
-        Run r = binding().currentRun();
-        if (r == null) throw new IllegalStateException("no current run: call run(\"your prompt\") first");
-        return r.cache();
+        return requireRun().cache();
     }
 
     /** An activation of the current run by full name or short name: {@code cache("blocks.0.attn.hook_pattern")}, {@code cache("embed")}. */

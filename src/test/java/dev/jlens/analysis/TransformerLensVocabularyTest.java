@@ -68,6 +68,30 @@ class TransformerLensVocabularyTest {
     }
 
     @Test
+    void analysesReadARunAsTheyReadItsPrompt() {
+        String prompt = "Hello world, hello world";
+        dev.jlens.model.Run run = MODEL.runWithCache(prompt);
+        assertArrayEquals(AttentionPatterns.of(MODEL, prompt, 1).patterns()[2][5], AttentionPatterns.of(MODEL, run, 1).patterns()[2][5], 0f);
+        DirectLogitAttribution fromRun = DirectLogitAttribution.of(MODEL, run, " hello", " world");
+        assertArrayEquals(DirectLogitAttribution.of(MODEL, prompt, " hello", " world").contributions(), fromRun.contributions(), 1e-9);
+        assertEquals(fromRun.modelValue(), fromRun.total(), 1e-3, "the components add up to the run's own logit difference");
+        assertArrayEquals(TokenLogProbs.of(MODEL, prompt).logProbs(), TokenLogProbs.of(MODEL, run).logProbs(), 1e-9);
+        assertArrayEquals(NextTokenProbs.of(MODEL, prompt, 5).ids(), NextTokenProbs.of(MODEL, run, 5).ids());
+        assertArrayEquals(BlockInternals.of(MODEL, prompt).probs()[3], BlockInternals.of(MODEL, run, -1).probs()[3], 1e-9);
+        assertArrayEquals(AttentionScoreDecomposition.of(MODEL, prompt, 1, 0).tokenToken()[4],
+                AttentionScoreDecomposition.of(MODEL, run, 1, 0).tokenToken()[4], 1e-9);
+        assertArrayEquals(HeadDetector.previousToken(MODEL, prompt).scores()[1], HeadDetector.previousToken(MODEL, run).scores()[1], 1e-9);
+        // A batch is refused, not read at its first row.
+        dev.jlens.model.Run batch = MODEL.runWithCache(java.util.List.of("a b", "c d e"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LogitLens.of(MODEL, batch, false));
+        assertTrue(e.getMessage().contains("batch of 2"), e.getMessage());
+        // A run that did not record what the analysis reads says which hook is missing.
+        dev.jlens.model.Run logitsOnly = MODEL.run(MODEL.toTokens(prompt), java.util.List.of(), null, true);
+        e = assertThrows(IllegalArgumentException.class, () -> AttentionPatterns.of(MODEL, logitsOnly, 1));
+        assertTrue(e.getMessage().contains("blocks.1.attn.hook_pattern"), e.getMessage());
+    }
+
+    @Test
     void removeBatchDimDropsTheBatchAxisOfEveryActivation() {
         ActivationCache c = MODEL.runWithCache("Hello world").cache();
         ActivationCache one = c.removeBatchDim();

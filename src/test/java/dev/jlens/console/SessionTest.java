@@ -157,6 +157,26 @@ class SessionTest {
     }
 
     @Test
+    void analysesOfTheCurrentRunAreOneWordAndPrintTheirTables() {
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval("run(\"ROMEO: ROMEO\")\nattention(1)\ndla(\"O\", \"E\")\ntokenLogProbs()\nlogitLens()",
+                new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = out.toString(StandardCharsets.UTF_8) + shown.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("L1H0") && printed.contains("L1H1"), "attention(1) lists block 1's heads: " + printed);
+        assertTrue(printed.contains("'O' − 'E'"), "dla names what it attributes: " + printed);
+        assertTrue(printed.contains("log p per token"), printed);
+        assertTrue(printed.contains("Logit lens: top token per layer"), printed);
+        assertFalse(printed.matches("(?s).*[A-Za-z]+\\[[a-z]+=.*"), "no record dumps: " + printed);
+        // A different prompt's analyses read the new run: the current run is what they look at.
+        double before = (Double) eval("tokenLogProbs().loss()").get(0).value();
+        eval("run(\"To be\")");
+        double after = (Double) eval("tokenLogProbs().loss()").get(0).value();
+        assertEquals((Double) eval("model.loss(\"To be\")").get(0).value(), after, 1e-5);
+        assertFalse(before == after);
+    }
+
+    @Test
     void aBatchOfPromptsIsOneRunAndItsLossSkipsThePadding() {
         ByteArrayOutputStream shown = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
