@@ -31,7 +31,7 @@ public final class AnsiHeatmap {
         boolean showOwn = cells.ownWidth <= textRoom || textRoom >= 3;
 
         StringBuilder out = new StringBuilder();
-        if (h.title() != null && !h.title().isEmpty()) out.append(h.title()).append('\n');
+        if (h.title() != null && !h.title().isEmpty()) out.append(Labels.wrap(h.title(), style.columns()));
         out.append(legend(h, style)).append('\n');
         int perBlock = Math.max(1, (room + sep.length()) / (cell + sep.length()));
         for (int from = 0; from < h.cols(); from += perBlock) {

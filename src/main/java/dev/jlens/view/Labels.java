@@ -41,6 +41,20 @@ public final class Labels {
         return s.substring(0, end) + "…";
     }
 
+    /** {@code s} broken at spaces into lines of at most {@code width} (a longer word is cut), each ending in a newline. */
+    public static String wrap(String s, int width) {
+        StringBuilder out = new StringBuilder(), line = new StringBuilder();
+        for (String word : s.split(" ")) {
+            if (line.length() > 0 && width(line.toString()) + 1 + width(word) > width) {
+                out.append(line).append('\n');
+                line.setLength(0);
+            }
+            if (line.length() > 0) line.append(' ');
+            line.append(fit(word, width));
+        }
+        return out.append(line).append('\n').toString();
+    }
+
     /** {@code s} padded with spaces to {@code width} on the right (left when {@code right}). */
     public static String pad(String s, int width, boolean right) {
         String f = fit(s, width);

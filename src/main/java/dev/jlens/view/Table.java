@@ -66,8 +66,18 @@ public final class Table {
         return rows.size();
     }
 
-    /** The table as lines ending in {@code \n}. */
+    /** The table as lines ending in {@code \n}, fitted to the terminal's width ({@link TerminalStyle#detect()}). */
     public String render() {
+        return render(TerminalStyle.detect().columns());
+    }
+
+    /**
+     * The table fitted to {@code columns} characters: a line that wraps in the terminal is unreadable, so the widest
+     * text columns are cut first (to no less than {@value #MIN_TEXT} characters, marked {@code …}); numbers are never
+     * cut, since a cut number reads as another number. Columns that still do not fit are left out, from the right,
+     * and a last line names them.
+     */
+    public String render(int columns) {
         int n = header.size();
         int[] width = new int[n];
         boolean[] numeric = new boolean[n];
@@ -80,22 +90,55 @@ public final class Table {
                 if (!cell.isEmpty() && !NUMBER.matcher(cell).matches()) numeric[c] = false;
             }
         }
+        int shown = fit(width, numeric, columns);
         StringBuilder sb = new StringBuilder();
-        appendRow(sb, header, width, numeric);
-        for (int c = 0; c < n; c++) {
+        appendRow(sb, header, width, numeric, shown);
+        for (int c = 0; c < shown; c++) {
             if (c > 0) sb.append("  ");
             sb.append("─".repeat(width[c]));
         }
         sb.append('\n');
-        for (List<String> r : rows) appendRow(sb, r, width, numeric);
+        for (List<String> r : rows) appendRow(sb, r, width, numeric, shown);
+        if (shown < n) {
+            sb.append("(").append(n - shown).append(" more column").append(n - shown == 1 ? "" : "s").append(" in a wider terminal: ")
+                    .append(String.join(", ", header.subList(shown, n))).append(")\n");
+        }
         return sb.toString();
     }
 
-    private static void appendRow(StringBuilder sb, List<String> cells, int[] width, boolean[] rightAligned) {
+    /** The narrowest a text column is cut to. */
+    private static final int MIN_TEXT = 10;
+
+    /** Narrows text columns (widest first) until the table fits; returns how many columns fit from the left. */
+    private static int fit(int[] width, boolean[] numeric, int columns) {
+        int total = 2 * (width.length - 1);
+        for (int w : width) total += w;
+        while (total > columns) {
+            int widest = -1;
+            for (int c = 0; c < width.length; c++) {
+                if (!numeric[c] && width[c] > MIN_TEXT && (widest < 0 || width[c] > width[widest])) widest = c;
+            }
+            if (widest < 0) break;
+            int next = MIN_TEXT;   // cut to the next widest text column's width, or as far as needed
+            for (int c = 0; c < width.length; c++) if (c != widest && !numeric[c] && width[c] < width[widest]) next = Math.max(next, width[c]);
+            int cut = Math.min(total - columns, width[widest] - next);
+            if (cut <= 0) cut = 1;
+            width[widest] -= cut;
+            total -= cut;
+        }
+        int shown = width.length, used = total;
+        while (used > columns && shown > 1) {
+            shown--;
+            used -= width[shown] + 2;
+        }
+        return shown;
+    }
+
+    private static void appendRow(StringBuilder sb, List<String> cells, int[] width, boolean[] rightAligned, int shown) {
         StringBuilder line = new StringBuilder();
-        for (int c = 0; c < cells.size(); c++) {
+        for (int c = 0; c < shown; c++) {
             if (c > 0) line.append("  ");
-            String cell = cells.get(c);
+            String cell = Labels.fit(cells.get(c), width[c]);
             String pad = " ".repeat(width[c] - length(cell));
             if (rightAligned[c]) line.append(pad).append(cell);
             else line.append(cell).append(pad);

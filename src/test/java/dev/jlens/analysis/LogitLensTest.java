@@ -70,4 +70,20 @@ class LogitLensTest {
         System.out.println(text);
         System.out.println(lens.colouredBy(LogitLens.Colour.RANK).toText(new TerminalStyle(true, 100)));
     }
+
+    /** Issue 16: a 61-character lens wrapped into an unreadable block in a 200-column terminal. */
+    @Test
+    void theLensFitsTheTerminalWidthInColourAndInPlainText() {
+        LogitLens lens = LogitLens.of(HookedTransformer.fromPretrained("artifacts/shakespeare-char"),
+                "First Citizen: Before we proceed any further, hear me speak.");
+        for (TerminalStyle style : List.of(new TerminalStyle(true, 200), new TerminalStyle(false, 200), new TerminalStyle(false, 80),
+                new TerminalStyle(true, 60))) {
+            String text = lens.toText(style);
+            for (String line : text.split("\n")) {
+                int visible = dev.jlens.view.Labels.width(line.replaceAll("\u001b\\[[0-9;]*m", ""));
+                assertTrue(visible <= style.columns(), visible + " > " + style.columns() + " columns: '" + line + "'\n" + text);
+            }
+            assertTrue(text.contains("embed"), text);
+        }
+    }
 }

@@ -25,6 +25,28 @@ class TerminalViewsTest {
     }
 
     @Test
+    void aTableFitsTheTerminalByCuttingTextAndThenLeavingOutColumns() {
+        Table t = new Table("token", "context", "p");
+        t.row("the", "a very long context that goes on and on well past any sensible width of a terminal window", 0.25);
+        t.row("cat", "short", 0.125);
+        String wide = t.render(200);
+        assertTrue(wide.contains("window"), "fits at 200: nothing cut\n" + wide);
+        String narrow = t.render(40);
+        for (String line : narrow.split("\n")) assertTrue(Labels.width(line) <= 40, "wider than 40: '" + line + "'\n" + narrow);
+        assertTrue(narrow.contains("a very long context that…"), "the text column is cut with a mark:\n" + narrow);
+        assertTrue(narrow.contains("0.2500") && narrow.contains("0.1250"), "numbers are never cut:\n" + narrow);
+
+        Table numbers = new Table(java.util.stream.IntStream.range(0, 30).mapToObj(i -> "pos" + i).toList());
+        numbers.row(java.util.stream.IntStream.range(0, 30).mapToObj(i -> (Object) (i * 0.5)).toArray());
+        String cut = numbers.render(80);
+        String[] lines = cut.split("\n");
+        for (String line : lines) assertTrue(Labels.width(line) <= 80 || line.startsWith("("), "'" + line + "'\n" + cut);
+        assertTrue(lines[lines.length - 1].startsWith("(") && lines[lines.length - 1].contains("pos29"),
+                "the columns left out are named:\n" + cut);
+        assertTrue(cut.contains("pos0") && !lines[0].contains("pos29"), cut);
+    }
+
+    @Test
     void plainStyleWritesNoEscapesAndShowsTheNumbers() {
         String text = AnsiHeatmap.render(grid(3, 4), TerminalStyle.plain());
         assertFalse(text.contains(ESC), text);
