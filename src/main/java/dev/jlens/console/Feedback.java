@@ -33,6 +33,8 @@ final class Feedback implements Consumer<Outcome> {
         switch (o.kind()) {
             case EXPRESSION, VARIABLE -> {
                 if (Shown.wasShown(o.value())) return;
+                // System.out.printf(…) returns its stream: the text it printed is the point, not "java.io.PrintStream@1d4064".
+                if (o.kind() == Outcome.Kind.EXPRESSION && o.value() instanceof PrintStream) return;
                 if (style == Style.SCRIPT && o.kind() == Outcome.Kind.VARIABLE) return;
                 String shown = Printer.render(o.value());
                 out.println(style == Style.CONSOLE ? o.name() + " ==> " + shown : shown);

@@ -148,7 +148,7 @@ final class HelpText {
                 ./jlens -             read the script from stdin
                 ./jlens -e 'CODE'     evaluate and print like the console, then exit (non-zero on error)
                 ./jlens --model DIR   choose the model;  --startup FILE / --no-startup choose the preloaded session
-                Examples: startup-scripts/seed001-tour.jsh, startup-scripts/seed000-generate.jsh.
+                Examples: startup-scripts/seed00N-*.jsh, one per user notebook (seed001-tour.jsh first).
                 """);
     }
 

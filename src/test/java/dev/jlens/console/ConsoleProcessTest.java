@@ -189,6 +189,20 @@ class ConsoleProcessTest {
     }
 
     @Test
+    void theSeed002ScriptSavesBlockInternalsInTheNotebooksBatchesAndTheyMatchAFreshRun(@org.junit.jupiter.api.io.TempDir Path results) {
+        dev.jlens.testing.Shared.file("data/tinyshakespeare/input.txt");   // skips without ../shared, fails in CI
+        Subprocess.Result r = jlens("startup-scripts/seed002-block-internals.jsh").env("JLENS_RESULTS", results.toString()).run();
+        assertEquals(0, r.exit(), r.both());
+        // The notebook's expected shapes: two batches of 64 windows and one of 12, each [samples, 3, n_embd = 192].
+        for (String part : List.of("0  [64, 3]  [64, 3, 192]", "2  [12, 3]  [12, 3, 192]", "19/19 batches, 3,486 rows",
+                "Saved activations match a fresh run.")) {
+            assertTrue(r.out().contains(part), "missing " + part + "\n" + r.out());
+        }
+        assertFalse(r.out().contains("PrintStream@"), r.out());
+        assertTrue(Files.isDirectory(results.resolve("seed002-block0")));
+    }
+
+    @Test
     void theSeed004ScriptFindsTheShippedModelsInductionHead() {
         Subprocess.Result r = jlens("--model", "artifacts/attn-only-2l", "startup-scripts/seed004-attention-only.jsh").run();
         assertEquals(0, r.exit(), r.both());

@@ -143,6 +143,9 @@ class SessionTest {
         assertEquals(1, printed.split("int\\[2\\] \\{ 7, 8 \\}", -1).length - 1, "var x = …; x shows x once: " + printed);
         assertTrue(printed.contains("[\"a b\", \"c\"]"), "plain strings stay plain: " + printed);
         assertTrue(printed.contains("'·'"), "tokens show spaces as ·: " + printed);
+        shown.reset();
+        session.eval("System.out.printf(\"%d%n\", 42)", new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        assertFalse(shown.toString(StandardCharsets.UTF_8).contains("PrintStream"), "printf's stream is not echoed: " + shown);
     }
 
     @Test
