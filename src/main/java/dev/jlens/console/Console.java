@@ -120,6 +120,9 @@ final class Console {
             err.println("interrupted");
             return null;
         }
+        // Views fit tables and heatmaps to jlens.columns (TerminalStyle): the terminal knows its width now, after any
+        // resize, where COLUMNS is rarely exported to the JVM. Snippets run in this JVM, so they see the property.
+        if (terminal.getWidth() > 0) System.setProperty("jlens.columns", Integer.toString(terminal.getWidth()));
         Future<Boolean> running = session.submit(input, feedback, false);
         try {
             while (true) {

@@ -73,9 +73,21 @@ final class Work {
         }
     }
 
+    /**
+     * The workers' own thread group, under the root group: on JDK 17 JShell's stop calls {@code Thread.stop} on every
+     * thread of the snippet's group, which would kill a worker mid-step and lose what {@link #untilStopped} keeps.
+     */
+    private static final ThreadGroup WORKERS = new ThreadGroup(rootGroup(), "jlens-work");
+
+    private static ThreadGroup rootGroup() {
+        ThreadGroup g = Thread.currentThread().getThreadGroup();
+        while (g.getParent() != null) g = g.getParent();
+        return g;
+    }
+
     private static <T> FutureTask<T> started(String what, Supplier<T> work) {
         FutureTask<T> task = new FutureTask<>(work::get);
-        Thread worker = new Thread(task, "jlens-" + what);
+        Thread worker = new Thread(WORKERS, task, "jlens-" + what);
         worker.setDaemon(true);
         worker.start();
         return task;

@@ -87,11 +87,15 @@ class TerminalTest {
     }
 
     private void start() throws InterruptedException {
+        start(150);
+    }
+
+    private void start(int columns) throws InterruptedException {
         String model = TestData.file("fixtures/charlm-tiny").toString();
         // The inner shell writes its pid and becomes jlens, which becomes java: the pid is the console's.
         String command = "JLENS_HOME=" + dir + " sh -c 'echo $$ > " + dir.resolve("jlens.pid") + "; exec ./jlens --model " + model
                 + "'; echo jlens-exited-$?; sleep 60";
-        tmux("new-session", "-d", "-s", "jlens", "-x", "150", "-y", "50", "-c", Path.of("").toAbsolutePath().toString(), command);
+        tmux("new-session", "-d", "-s", "jlens", "-x", Integer.toString(columns), "-y", "50", "-c", Path.of("").toAbsolutePath().toString(), command);
         // The first start after a build also records the class-data archive, minutes on a loaded 2-core machine.
         await("the prompt", screen -> screen.contains("jlens> "), Duration.ofSeconds(300));
     }
@@ -141,5 +145,34 @@ class TerminalTest {
         await("line 1");
         key("C-d");
         await("jlens-exited-0");
+    }
+
+    @Test
+    void generationStreamsAndCtrlCKeepsTheTextSoFar() throws InterruptedException {
+        start();
+        type("String g = generate(\"ROMEO:\", 1000000);");
+        key("Enter");
+        // Tokens appear while it runs: the line after the input grows before the call returns.
+        await("generated text", s -> {
+            int at = s.indexOf("1000000);");
+            return at >= 0 && s.substring(at + 9).strip().length() > 80;
+        }, Duration.ofSeconds(120));
+        key("C-c");
+        await("(stopped after");
+        type("g.startsWith(\"ROMEO:\") && g.length() > 40");
+        key("Enter");
+        await("==> true");
+    }
+
+    @Test
+    void tablesAndHeatmapsFitANarrowTerminal() throws InterruptedException {
+        start(90);
+        type("logitLens(\"ROMEO: But soft, what light\")");
+        key("Enter");
+        String s = await("the lens", x -> x.contains("Logit lens: top token per layer") && x.lastIndexOf("jlens> ") > x.indexOf("Logit lens"),
+                Duration.ofSeconds(120));
+        // capture-pane -J joins lines the terminal wrapped: a line wider than the pane here is one that wrapped.
+        for (String line : s.substring(s.indexOf("jlens> logitLens")).split("\n")) assertTrue(line.stripTrailing().codePointCount(0, line.stripTrailing().length()) <= 90,
+                "a line wider than the 90-column terminal:\n" + line + "\nscreen:\n" + s);
     }
 }
