@@ -180,6 +180,20 @@ class SessionTest {
     }
 
     @Test
+    void transformerLensVocabularyIsOneLineEach() {
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval(String.join("\n", "run(\"ROMEO:\")", "accumulatedResid()", "testPrompt(\"ROMEO\", \":\")",
+                "runWithHooks(\"ROMEO:\", hook(\"pattern\", 1, (a, h) -> a), hook(n -> n.endsWith(\"hook_z\"), (a, h) -> a)).shape()[2]",
+                "model.W_Q().shape()[0]"), new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = out.toString(StandardCharsets.UTF_8) + shown.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("0_pre") && printed.contains("final_post"), "accumulatedResid's labels: " + printed);
+        assertTrue(printed.contains("Performance on answer token"), printed);
+        assertTrue(printed.matches("(?s).*==> 65\\s.*==> 3\\s.*"), "hooks by short name, layer and predicate ran (65 logits); W_Q stacked over 3 layers: " + printed);
+        assertFalse(printed.contains("Exception"), printed);
+    }
+
+    @Test
     void aBatchOfPromptsIsOneRunAndItsLossSkipsThePadding() {
         ByteArrayOutputStream shown = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
