@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * refers only to packages before it in {@link #LAYERS} (the order the README's layout section gives).
  */
 class PackageLayersTest {
-    static final List<String> LAYERS = List.of("compute", "cache", "tokenize", "model", "cli", "load", "view", "data",
+    static final List<String> LAYERS = List.of("compute", "cache", "tokenize", "model", "cli", "load", "sae", "view", "data",
             "analysis", "experiment", "train", "console");
     private static final Pattern REF = Pattern.compile("dev\\.jlens\\.([a-z]+)\\.");
 

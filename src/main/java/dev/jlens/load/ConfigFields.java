@@ -13,12 +13,12 @@ import java.util.Map;
  * default (an unparsable epsilon becoming 1e-5) and never a bare "/ by zero" from deep inside a loader.
  * An absent or {@code null} optional field takes its default; a present one must be valid.
  */
-final class ConfigFields {
+public final class ConfigFields {
     private final JsonNode node;
     private final String where;
 
     /** @param where the config, for messages: {@code …/config.json}, {@code …/ckpt.pt model_args} */
-    ConfigFields(JsonNode node, String where) {
+    public ConfigFields(JsonNode node, String where) {
         this.node = node;
         this.where = where;
     }
@@ -42,27 +42,27 @@ final class ConfigFields {
     }
 
     /** The config, for messages. */
-    String where() {
+    public String where() {
         return where;
     }
 
-    boolean has(String field) {
+    public boolean has(String field) {
         JsonNode v = node.get(field);
         return v != null && !v.isNull();
     }
 
     /** A required integer ≥ 1. */
-    int positiveInt(String field) {
+    public int positiveInt(String field) {
         return positiveInt(field, required(field));
     }
 
     /** An optional integer ≥ 1, {@code fallback} when absent or null. */
-    int positiveInt(String field, int fallback) {
+    public int positiveInt(String field, int fallback) {
         return has(field) ? positiveInt(field, node.get(field)) : fallback;
     }
 
     /** An optional finite number > 0, {@code fallback} when absent or null. */
-    double positiveFinite(String field, double fallback) {
+    public double positiveFinite(String field, double fallback) {
         if (!has(field)) return fallback;
         JsonNode v = node.get(field);
         double d = v.asDouble();
@@ -71,7 +71,7 @@ final class ConfigFields {
     }
 
     /** An optional boolean, {@code fallback} when absent or null. */
-    boolean bool(String field, boolean fallback) {
+    public boolean bool(String field, boolean fallback) {
         if (!has(field)) return fallback;
         JsonNode v = node.get(field);
         if (!v.isBoolean()) throw bad(field, v, "true or false");
@@ -79,7 +79,7 @@ final class ConfigFields {
     }
 
     /** An optional string, {@code fallback} when absent or null. */
-    String text(String field, String fallback) {
+    public String text(String field, String fallback) {
         if (!has(field)) return fallback;
         JsonNode v = node.get(field);
         if (!v.isTextual()) throw bad(field, v, "a string");
@@ -87,7 +87,7 @@ final class ConfigFields {
     }
 
     /** A required, non-empty string. */
-    String nonEmptyText(String field) {
+    public String nonEmptyText(String field) {
         JsonNode v = required(field);
         if (!v.isTextual() || v.textValue().isEmpty()) throw bad(field, v, "a non-empty string");
         return v.textValue();
@@ -114,7 +114,7 @@ final class ConfigFields {
     }
 
     /** The field's value fails a check the caller made: {@code must} says what it has to be. */
-    IllegalArgumentException bad(String field, String must) {
+    public IllegalArgumentException bad(String field, String must) {
         return bad(field, node.path(field), must);
     }
 

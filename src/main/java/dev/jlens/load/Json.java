@@ -7,12 +7,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /** Reading the small JSON files that sit beside weights, with errors that name file and field. */
-final class Json {
+public final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {}
 
-    static JsonNode read(Path file) {
+    public static JsonNode read(Path file) {
         if (java.nio.file.Files.isDirectory(file)) {
             throw new IllegalArgumentException(file + " is a folder, not a file; the model's config.json must be a JSON file");
         }

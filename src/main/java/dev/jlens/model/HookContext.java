@@ -31,18 +31,26 @@ final class HookContext {
      * @param record what to record in the cache; {@code null} records nothing
      */
     HookContext(Map<String, List<HookFn>> hooks, CacheSpec record) {
-        this(hooks, record, null);
+        this(hooks, record, null, Map.of());
     }
 
-    private HookContext(Map<String, List<HookFn>> hooks, CacheSpec record, KvCache kv) {
+    /** @param splices hook point → the module spliced in there */
+    HookContext(Map<String, List<HookFn>> hooks, CacheSpec record, Map<String, Splice> splices) {
+        this(hooks, record, null, splices);
+    }
+
+    private HookContext(Map<String, List<HookFn>> hooks, CacheSpec record, KvCache kv, Map<String, Splice> splices) {
         this.hooks = hooks;
         this.record = record;
         this.kv = kv;
+        this.splices = splices;
     }
+
+    private final Map<String, Splice> splices;
 
     /** A generation step: no hooks, nothing recorded; the tokens continue those {@code kv} holds. */
     static HookContext generating(KvCache kv) {
-        return new HookContext(Map.of(), null, kv);
+        return new HookContext(Map.of(), null, kv, Map.of());
     }
 
     private final KvCache kv;
@@ -63,12 +71,12 @@ final class HookContext {
 
     /** Whether anything outside the forward pass wants this activation (for opt-in hook points). */
     boolean wants(String name) {
-        return hooks.containsKey(name) || (record != null && record.names().test(name));
+        return hooks.containsKey(name) || splices.containsKey(name) || (record != null && record.names().test(name));
     }
 
     /** Whether a user hook (not only the cache) is attached here: it may read, change or replace the activation. */
     boolean hooked(String name) {
-        return hooks.containsKey(name);
+        return hooks.containsKey(name) || splices.containsKey(name);
     }
 
     /** Whether the cache keeps this activation in bfloat16 (a kernel may then write it so directly). */
@@ -104,6 +112,26 @@ final class HookContext {
             this.kept.add(kept);
             escaped.add(kept);
             if (!shrink) escaped.add(act);
+        }
+        Splice splice = splices.get(name);
+        if (splice != null) {
+            INDArray in = act;
+            act = splice.apply(in, new Splice.Points() {
+                @Override
+                public INDArray at(String point, INDArray value) {
+                    return HookContext.this.at(name + "." + point, layer, value);
+                }
+
+                @Override
+                public boolean hooked(String point) {
+                    return hooks.containsKey(name + "." + point);
+                }
+            });
+            if (!Arrays.equals(act.shape(), in.shape())) {
+                throw new IllegalStateException("the module spliced in at " + name + " returned shape " + Arrays.toString(act.shape())
+                        + " for an activation of shape " + Arrays.toString(in.shape()));
+            }
+            escaped.add(act);
         }
         return act;
     }

@@ -249,7 +249,7 @@ public final class HookedTransformer {
     /** Runs a batch of prompts (right-padded, see {@link #toTokens(List)}) recording every activation. */
     public Run runWithCache(List<String> prompts) {
         TokenIds.Padded p = tokens.padded(prompts);
-        return run(p.rows(), p.lengths(), List.of(), CacheSpec.all(), true);
+        return run(p.rows(), p.lengths(), List.of(), CacheSpec.all(), true, List.of());
     }
 
     public Run runWithCache(INDArray tokens) {
@@ -289,19 +289,56 @@ public final class HookedTransformer {
      * @param cache what to record; {@code null} for nothing
      */
     public Run run(INDArray tokens, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
-        return run(TokenIds.rows(tokens), this.tokens.lengths(tokens), hooks, cache, withLogits);
+        return run(TokenIds.rows(tokens), this.tokens.lengths(tokens), hooks, cache, withLogits, List.of());
     }
 
-    private Run run(long[][] rows, int[] lengths, List<Hook> hooks, CacheSpec cache, boolean withLogits) {
+    /**
+     * A run with modules spliced in at hook points (sparse autoencoders: {@code dev.jlens.sae}). Each splice's own hook
+     * points join the run's, named under the point it sits at, so hooks and the cache take them like any other.
+     */
+    public Run run(INDArray tokens, List<Hook> hooks, CacheSpec cache, boolean withLogits, List<? extends Splice> splices) {
+        return run(TokenIds.rows(tokens), this.tokens.lengths(tokens), hooks, cache, withLogits, splices);
+    }
+
+    /** The hook points of a run with these splices: the model's, each splice's own right after the point it sits at. */
+    public List<String> hookNames(List<? extends Splice> splices) {
+        if (splices.isEmpty()) return hookNames;
+        Map<String, Splice> at = splicesByPoint(splices);
+        List<String> names = new ArrayList<>();
+        for (String n : hookNames) {
+            names.add(n);
+            Splice s = at.get(n);
+            if (s != null) for (String p : s.pointNames()) names.add(n + "." + p);
+        }
+        return List.copyOf(names);
+    }
+
+    private Map<String, Splice> splicesByPoint(List<? extends Splice> splices) {
+        Map<String, Splice> at = new LinkedHashMap<>();
+        for (Splice s : splices) {
+            if (!hookNameSet.contains(s.hookName())) {
+                throw new IllegalArgumentException("cannot splice at '" + s.hookName() + "': " + cfg.modelName() + " has no such hook point"
+                        + " (it was made for another model?); " + HookNames.unknown(s.hookName(), hookNames).getMessage());
+            }
+            if (at.put(s.hookName(), s) != null) {
+                throw new IllegalArgumentException("two modules spliced in at " + s.hookName() + ": splice one per hook point");
+            }
+        }
+        return at;
+    }
+
+    private Run run(long[][] rows, int[] lengths, List<Hook> hooks, CacheSpec cache, boolean withLogits, List<? extends Splice> splices) {
         tokens.check(rows);
+        List<String> names = hookNames(splices);
+        Map<String, Splice> spliced = splices.isEmpty() ? Map.of() : splicesByPoint(splices);
         Map<String, List<HookFn>> byName = new LinkedHashMap<>();
         for (Hook h : hooks) {
-            for (String target : hookPoints(h)) byName.computeIfAbsent(target, k -> new ArrayList<>()).add(h.fn());
+            for (String target : hookPoints(h, names)) byName.computeIfAbsent(target, k -> new ArrayList<>()).add(h.fn());
         }
         int stopAfter = cfg.nLayers() - 1;
         if (!withLogits) {
             stopAfter = -1;
-            for (String name : hookNames) {
+            for (String name : names) {
                 if (cache == null || !cache.names().test(name)) continue;
                 int layer = HookNames.layerOf(name);
                 stopAfter = Math.max(stopAfter, layer < 0 && name.startsWith("ln_final") ? cfg.nLayers() - 1 : layer);
@@ -309,10 +346,10 @@ public final class HookedTransformer {
             for (String name : byName.keySet()) stopAfter = Math.max(stopAfter, HookNames.layerOf(name));
         }
         files.check();   // before any read of a mapped page: a truncated file would kill the JVM
-        HookContext ctx = new HookContext(byName, cache);
+        HookContext ctx = new HookContext(byName, cache, spliced);
         INDArray logits = forward.run(rows, ctx, withLogits ? Forward.Logits.ALL : Forward.Logits.NONE, stopAfter);
         if (logits != null && NonFinite.hasNaN(logits)) System.err.println("jlens: warning: " + whereNaNBegins(rows, byName, ctx.recorded()));
-        ActivationCache recorded = new ActivationCache(ctx.recorded(), cfg.nLayers(), hookNames, ctx.ownersOfRecordedViews());
+        ActivationCache recorded = new ActivationCache(ctx.recorded(), cfg.nLayers(), names, ctx.ownersOfRecordedViews());
         return new Run(Nd4j.createFromArray(rows), lengths, logits, recorded);
     }
 
@@ -322,18 +359,19 @@ public final class HookedTransformer {
      * ({@code "pattern"}, {@code "blocks.*.attn.hook_pattern"}); or every hook point its predicate passes. A name
      * that matches none fails with the closest.
      */
-    private List<String> hookPoints(Hook h) {
+    private List<String> hookPoints(Hook h, List<String> names) {
         List<String> targets;
         if (h.where() != null) {
-            targets = hookNames.stream().filter(h.where()).toList();
-            if (targets.isEmpty()) throw new IllegalArgumentException("the hook's predicate passes none of the model's "
-                    + hookNames.size() + " hook points (list them with model.hookNames()); fix the predicate");
+            targets = names.stream().filter(h.where()).toList();
+            if (targets.isEmpty()) throw new IllegalArgumentException("the hook's predicate passes none of the run's "
+                    + names.size() + " hook points (list them with model.hookNames()); fix the predicate");
             return targets;
         }
+        Set<String> nameSet = names == hookNames ? hookNameSet : new HashSet<>(names);
         if (h.layer() != null) targets = List.of(HookNames.resolve(h.name(), h.layer(), null, cfg.nLayers()));
-        else if (hookNameSet.contains(h.name())) targets = List.of(h.name());
-        else targets = hookNames.stream().filter(NameFilter.of(h.name())).toList();
-        if (targets.isEmpty() || !hookNameSet.containsAll(targets)) throw HookNames.unknown(h.name(), hookNames);
+        else if (nameSet.contains(h.name())) targets = List.of(h.name());
+        else targets = names.stream().filter(NameFilter.of(h.name())).toList();
+        if (targets.isEmpty() || !nameSet.containsAll(targets)) throw HookNames.unknown(h.name(), names);
         return targets;
     }
 

@@ -1,0 +1,7 @@
+/**
+ * Sparse autoencoders and transcoders (SAELens's semantics): read the community's releases (SAELens folders, Gemma
+ * Scope's {@code params.npz}/{@code params.safetensors}, EleutherAI's sparsify), encode and decode activations, and
+ * splice them into runs as hook points ({@code blocks.8.hook_resid_pre.hook_sae_acts_post}) through
+ * {@link dev.jlens.model.Splice}, so hooks, caching, steering and completion work on features as on any activation.
+ */
+package dev.jlens.sae;
