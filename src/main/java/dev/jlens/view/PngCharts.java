@@ -70,9 +70,9 @@ public final class PngCharts {
         }
         int left = MARGIN + rowLabelW + 8;
         int gridW = cellW * h.cols(), gridH = cellH * h.rows();
-        int legendW = colourBarWidth(sm, h.scale());
+        ColourBar bar = ColourBar.of(sm, h.scale(), h.valueName(), Math.max(gridH, 80));
         int titleW = h.title() == null ? 0 : probe.getFontMetrics(TITLE).stringWidth(h.title()) + 2 * MARGIN;
-        int width = Math.max(Math.max(left + gridW + 16 + legendW + MARGIN, 320), Math.min(titleW, 1600));
+        int width = Math.max(Math.max(left + gridW + 16 + bar.width() + MARGIN, 320), Math.min(titleW, 1600));
         int height = top + Math.max(gridH, 80) + bottom + MARGIN;
 
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -107,7 +107,7 @@ public final class PngCharts {
             int topW = maxWidth(lm, h.topLabels(), 16);
             columnLabels(g, lm, h.topLabels(), left, cellW, top - 4, topW > cellW - 2, true);
         }
-        colourBar(g, h.scale(), h.valueName(), left + gridW + 16, top, Math.max(gridH, 80));
+        colourBar(g, h.scale(), bar, left + gridW + 16, top, Math.max(gridH, 80));
         g.dispose();
         return img;
     }
@@ -133,13 +133,50 @@ public final class PngCharts {
 
     private static final int BAR_W = 14;
 
-    private static int colourBarWidth(FontMetrics fm, ColourScale s) {
-        int numbers = Math.max(fm.stringWidth(Labels.number(s.max())), fm.stringWidth(Labels.number(s.min())));
-        return BAR_W + 4 + numbers + 6 + fm.getHeight();
+    /**
+     * A colour bar's layout: its end values and its name broken into lines no longer than the bar, so the name is
+     * never cut. Computed once and used both to size the image and to draw, so the two cannot disagree.
+     *
+     * @param hi        the top value's label
+     * @param lo        the bottom value's label
+     * @param numbersW  the wider of the two
+     * @param nameLines the name, each line at most the bar's height long (drawn rotated, side by side)
+     * @param width     everything right of the grid's gap: bar, numbers and name lines
+     */
+    record ColourBar(String hi, String lo, int numbersW, List<String> nameLines, int width) {
+        static ColourBar of(FontMetrics fm, ColourScale s, String name, int height) {
+            String hi = Labels.number(s.max()), lo = Labels.number(s.min());
+            int numbers = Math.max(fm.stringWidth(hi), fm.stringWidth(lo));
+            List<String> lines = wrap(fm, (s.log() ? "log " : "") + name, height);
+            return new ColourBar(hi, lo, numbers, lines, BAR_W + 4 + numbers + 6 + lines.size() * fm.getHeight());
+        }
+    }
+
+    /** {@code text} in lines at most {@code width} pixels wide: at spaces, and inside a word only when it alone is too wide. */
+    static List<String> wrap(FontMetrics fm, String text, int width) {
+        List<String> lines = new java.util.ArrayList<>();
+        String line = "";
+        for (String word : text.trim().split(" +")) {
+            String joined = line.isEmpty() ? word : line + " " + word;
+            if (fm.stringWidth(joined) <= width) {
+                line = joined;
+                continue;
+            }
+            if (!line.isEmpty()) lines.add(line);
+            line = word;
+            while (fm.stringWidth(line) > width && line.length() > 1) {
+                int cut = line.length() - 1;
+                while (cut > 1 && fm.stringWidth(line.substring(0, cut)) > width) cut--;
+                lines.add(line.substring(0, cut));
+                line = line.substring(cut);
+            }
+        }
+        if (!line.isEmpty()) lines.add(line);
+        return lines;
     }
 
     /** A vertical gradient with its end values beside it and its name, rotated, beyond them. */
-    private static void colourBar(Graphics2D g, ColourScale s, String name, int x, int y, int h) {
+    private static void colourBar(Graphics2D g, ColourScale s, ColourBar bar, int x, int y, int h) {
         for (int i = 0; i < h; i++) {
             g.setColor(s.palette().color(1 - i / (double) (h - 1)));
             g.fillRect(x, y + i, BAR_W, 1);
@@ -149,17 +186,17 @@ public final class PngCharts {
         g.setFont(SMALL);
         g.setColor(Color.BLACK);
         FontMetrics fm = g.getFontMetrics();
-        String hi = Labels.number(s.max()), lo = Labels.number(s.min());
-        g.drawString(hi, x + BAR_W + 4, y + fm.getAscent());
-        g.drawString(lo, x + BAR_W + 4, y + h);
-        int numbers = Math.max(fm.stringWidth(hi), fm.stringWidth(lo));
-        String label = (s.log() ? "log " : "") + name;
-        label = Labels.fit(label, Math.max(4, h / Math.max(1, fm.charWidth('n'))));
-        AffineTransform saved = g.getTransform();
-        g.translate(x + BAR_W + 4 + numbers + 6 + fm.getAscent(), y + h / 2 + fm.stringWidth(label) / 2);
-        g.rotate(-Math.PI / 2);
-        g.drawString(label, 0, 0);
-        g.setTransform(saved);
+        g.drawString(bar.hi(), x + BAR_W + 4, y + fm.getAscent());
+        g.drawString(bar.lo(), x + BAR_W + 4, y + h);
+        int lineX = x + BAR_W + 4 + bar.numbersW() + 6;
+        for (String line : bar.nameLines()) {
+            AffineTransform saved = g.getTransform();
+            g.translate(lineX + fm.getAscent(), y + h / 2 + fm.stringWidth(line) / 2);
+            g.rotate(-Math.PI / 2);
+            g.drawString(line, 0, 0);
+            g.setTransform(saved);
+            lineX += fm.getHeight();
+        }
     }
 
     // ------------------------------------------------------------------ line chart
@@ -378,8 +415,9 @@ public final class PngCharts {
         return Math.max(lo, Math.min(hi, v));
     }
 
+    /** For measuring text: the same rendering hints as {@link #graphics}, since they can change glyph advances. */
     private static Graphics2D probe() {
-        return new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        return graphics(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB));
     }
 
     private static Graphics2D graphics(BufferedImage img) {
