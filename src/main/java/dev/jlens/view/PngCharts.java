@@ -37,12 +37,52 @@ public final class PngCharts {
 
     // ------------------------------------------------------------------ heatmap
 
+    /** The most pixels a heatmap figure spans either way, unless its cells hold text (which keeps its size). */
+    static final int MAX_SIDE = 1600;
+
     /** Writes {@code h} to {@code file} and returns the file. */
     public static Path heatmap(Heatmap h, Path file) {
         return write(heatmapImage(h), file);
     }
 
+    /** Writes several heatmaps, each with its own colour bar, tiled in one picture; returns the file. */
+    public static Path heatmaps(List<Heatmap> panels, Path file) {
+        return write(heatmapsImage(panels), file);
+    }
+
+    /**
+     * Several heatmaps in a grid of about as many columns as rows (four make 2 × 2), each drawn whole, with its own
+     * scale, inside its share of {@link #MAX_SIDE}.
+     */
+    public static BufferedImage heatmapsImage(List<Heatmap> panels) {
+        if (panels.size() == 1) return heatmapImage(panels.get(0));
+        int columns = (int) Math.ceil(Math.sqrt(panels.size())), rows = (panels.size() + columns - 1) / columns;
+        BufferedImage[] images = new BufferedImage[panels.size()];
+        int[] colW = new int[columns], rowH = new int[rows];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = heatmapImage(panels.get(i), MAX_SIDE / columns, MAX_SIDE / rows);
+            colW[i % columns] = Math.max(colW[i % columns], images[i].getWidth());
+            rowH[i / columns] = Math.max(rowH[i / columns], images[i].getHeight());
+        }
+        BufferedImage img = new BufferedImage(java.util.Arrays.stream(colW).sum(), java.util.Arrays.stream(rowH).sum(),
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = graphics(img);
+        for (int i = 0, y = 0; i < images.length; i++) {
+            int x = 0;
+            for (int c = 0; c < i % columns; c++) x += colW[c];
+            g.drawImage(images[i], x, y, null);
+            if (i % columns == columns - 1) y += rowH[i / columns];
+        }
+        g.dispose();
+        return img;
+    }
+
     public static BufferedImage heatmapImage(Heatmap h) {
+        return heatmapImage(h, MAX_SIDE, MAX_SIDE);
+    }
+
+    /** {@code h} within {@code maxW × maxH} pixels when its cells are colour only, by shrinking them. */
+    static BufferedImage heatmapImage(Heatmap h, int maxW, int maxH) {
         Graphics2D probe = probe();
         FontMetrics lm = probe.getFontMetrics(LABEL), sm = probe.getFontMetrics(SMALL);
         int textW = 0;
@@ -61,18 +101,29 @@ public final class PngCharts {
         int cellH = hasText ? 20 : clamp(cellW, minCell, 32);
         int rowLabelW = maxWidth(lm, h.rowLabels(), 24);
         int colLabelW = maxWidth(lm, h.colLabels(), 16);
-        boolean rotateCols = colLabelW > cellW - 2;
-        int bottom = rotateCols ? colLabelW + 8 : lm.getHeight() + 6;
-        int top = MARGIN + (h.title() == null ? 0 : 24);
-        if (h.topLabels() != null) {
-            int topW = maxWidth(lm, h.topLabels(), 16);
-            top += (topW > cellW - 2 ? topW + 8 : lm.getHeight() + 6);
-        }
+        int topW = h.topLabels() == null ? 0 : maxWidth(lm, h.topLabels(), 16);
         int left = MARGIN + rowLabelW + 8;
+        int titleH = MARGIN + (h.title() == null ? 0 : 24);
+        if (!hasText) {
+            // Colour-only cells shrink below a label's height to keep a long prompt's picture in bounds; the labels then
+            // thin out (below). Room is what is left after the labels and colour bar at their largest.
+            int roomW = maxW - left - 16 - ColourBar.of(sm, h.scale(), h.valueName(), 80).width() - MARGIN;
+            int roomH = maxH - titleH - (h.topLabels() == null ? 0 : Math.max(topW + 8, lm.getHeight() + 6))
+                    - Math.max(colLabelW + 8, lm.getHeight() + 6) - MARGIN;
+            cellW = Math.min(cellW, Math.max(1, roomW / Math.max(1, h.cols())));
+            cellH = Math.min(cellH, Math.max(1, roomH / Math.max(1, h.rows())));
+        }
+        boolean rotateCols = colLabelW > cellW - 2;
+        // Every step-th label only, when cells are thinner than a line of text: skipped labels beat overprinted ones.
+        int rowStep = (lm.getHeight() + cellH - 1) / cellH;
+        int colStep = rotateCols ? (lm.getHeight() + cellW - 1) / cellW : 1;
+        int bottom = rotateCols ? colLabelW + 8 : lm.getHeight() + 6;
+        int top = titleH;
+        if (h.topLabels() != null) top += (topW > cellW - 2 ? topW + 8 : lm.getHeight() + 6);
         int gridW = cellW * h.cols(), gridH = cellH * h.rows();
         ColourBar bar = ColourBar.of(sm, h.scale(), h.valueName(), Math.max(gridH, 80));
         int titleW = h.title() == null ? 0 : probe.getFontMetrics(TITLE).stringWidth(h.title()) + 2 * MARGIN;
-        int width = Math.max(Math.max(left + gridW + 16 + bar.width() + MARGIN, 320), Math.min(titleW, 1600));
+        int width = Math.max(Math.max(left + gridW + 16 + bar.width() + MARGIN, 320), Math.min(titleW, maxW));
         int height = top + Math.max(gridH, 80) + bottom + MARGIN;
 
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -98,23 +149,23 @@ public final class PngCharts {
         g.drawRect(left, top, gridW, gridH);
         g.setFont(LABEL);
         g.setColor(Color.BLACK);
-        for (int r = 0; r < h.rows(); r++) {
+        for (int r = 0; r < h.rows(); r += rowStep) {
             String s = Labels.fit(Labels.printable(h.rowLabels().get(r)), 24);
             g.drawString(s, left - 6 - lm.stringWidth(s), top + r * cellH + (cellH + lm.getAscent() - lm.getDescent()) / 2);
         }
-        columnLabels(g, lm, h.colLabels(), left, cellW, top + gridH + 4, rotateCols, false);
+        columnLabels(g, lm, h.colLabels(), left, cellW, colStep, top + gridH + 4, rotateCols, false);
         if (h.topLabels() != null) {
-            int topW = maxWidth(lm, h.topLabels(), 16);
-            columnLabels(g, lm, h.topLabels(), left, cellW, top - 4, topW > cellW - 2, true);
+            boolean rotateTop = topW > cellW - 2;
+            columnLabels(g, lm, h.topLabels(), left, cellW, rotateTop ? colStep : 1, top - 4, rotateTop, true);
         }
         colourBar(g, h.scale(), bar, left + gridW + 16, top, Math.max(gridH, 80));
         g.dispose();
         return img;
     }
 
-    private static void columnLabels(Graphics2D g, FontMetrics fm, List<String> labels, int left, int cellW, int y,
+    private static void columnLabels(Graphics2D g, FontMetrics fm, List<String> labels, int left, int cellW, int step, int y,
                                      boolean rotate, boolean above) {
-        for (int c = 0; c < labels.size(); c++) {
+        for (int c = 0; c < labels.size(); c += step) {
             String s = Labels.fit(Labels.printable(labels.get(c)), 16);
             int cx = left + c * cellW + cellW / 2;
             if (!rotate) {

@@ -77,4 +77,20 @@ class PngChartsTest {
         for (String l : lines) assertTrue(fm.stringWidth(l) <= 80, "'" + l + "' is " + fm.stringWidth(l) + " px");
         assertEquals("KL(final ‖", lines.get(0));
     }
+
+    /** A 200 × 200 colour-only heatmap is drawn within 1600 pixels a side (cells shrink, labels thin out), still readable. */
+    @Test
+    void aLargeHeatmapIsCapped() {
+        int n = 200;
+        double[][] v = new double[n][n];
+        List<String> labels = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            labels.add("token " + i);
+            for (int j = 0; j < n; j++) v[i][j] = Math.sin(i * 0.1) * Math.cos(j * 0.07);
+        }
+        BufferedImage img = PngCharts.heatmapImage(new Heatmap("big", labels, labels, null, v, null, null, "value"));
+        assertTrue(img.getWidth() <= 1600 && img.getHeight() <= 1600, img.getWidth() + "×" + img.getHeight());
+        assertTrue(img.getWidth() >= 1000, "uses the room it has: " + img.getWidth());
+        assertClearEdges(img, "200 × 200");
+    }
 }
