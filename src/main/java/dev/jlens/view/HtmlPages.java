@@ -107,6 +107,18 @@ public final class HtmlPages {
                 + Labels.number(s.max()) + "</span></div>\n";
     }
 
+    // ------------------------------------------------------------------ chart
+
+    /** A chart as an inline PNG (a data URI: the page needs no file beside it) above the chart's text. */
+    public static String chart(String title, java.awt.image.BufferedImage image, String text) {
+        String src = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(PngCharts.png(image));
+        String body = "<h1>" + Html.escape(title) + "</h1>\n<img class=\"chart\" alt=\"" + Html.escape(title) + "\" width=\""
+                + image.getWidth() + "\" height=\"" + image.getHeight() + "\" src=\"" + src + "\">\n<pre class=\"tok\">"
+                + Html.escape(text) + "</pre>\n";
+        return Html.page(title, "img.chart { max-width: 100%; height: auto; }\n", body,
+                "document.body.setAttribute('data-jlens-ready', 'chart');");
+    }
+
     // ------------------------------------------------------------------ attention
 
     /**

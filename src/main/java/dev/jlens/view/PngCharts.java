@@ -481,7 +481,18 @@ public final class PngCharts {
         return g;
     }
 
-    private static Path write(BufferedImage img, Path file) {
+    /** Encodes {@code img} as PNG bytes (for pages that carry their pictures inline). */
+    static byte[] png(BufferedImage img) {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer in this JDK");
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not encode a PNG", e);
+        }
+    }
+
+    static Path write(BufferedImage img, Path file) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
