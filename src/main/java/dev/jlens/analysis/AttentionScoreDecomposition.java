@@ -17,8 +17,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * A head's attention scores split by where query and key come from (seed 004): the residual
  * stream entering the block is a position part ({@code W_pos}, {@code hook_pos_embed}) plus a
  * token part (everything else: the token embedding and, after layer 0, what earlier blocks wrote),
- * so {@code q·k} is the sum of four terms — token·token, token·position, position·token and
- * position·position (query part first).
+ * so {@code q·k} is the sum of four terms — token-token, token-position, position-token and
+ * position-position (query part first).
  *
  * <p>Exactly, with LayerNorm too: the block's LayerNorm is linear once its scale is fixed, so
  * with the cached {@code ln1.hook_scale} {@code s} and weight {@code w},
