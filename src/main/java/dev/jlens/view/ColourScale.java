@@ -20,13 +20,13 @@ public record ColourScale(double min, double max, boolean log, Palette palette) 
     }
 
     /**
-     * The default for values with no natural range: {@link #diverging} when they have both signs (attributions,
-     * patching effects, score terms: zero means "no effect" and must look neutral), else {@link #sequential}. The one
-     * place that choice is made.
+     * The default for values with no natural range: {@link #diverging} when any is negative (attributions, patching
+     * effects, score terms: signed quantities, where zero means "no effect" and must look neutral, even when this
+     * prompt happens to give only negative ones), else {@link #sequential}. The one place that choice is made.
      */
     public static ColourScale of(double[][] values) {
         double[] r = finiteRange(values);
-        return r != null && r[0] < 0 && r[1] > 0 ? diverging(values) : sequential(values);
+        return r != null && r[0] < 0 ? diverging(values) : sequential(values);
     }
 
     /** The values' own range, viridis. */

@@ -14,7 +14,7 @@ import java.util.List;
  * @param values     {@code [row][col]}; NaN cells are drawn grey and empty
  * @param cellText   optional text inside each cell ({@code [row][col]}, entries may be null);
  *                   {@code null} to show nothing but the colour
- * @param scale      how values map to colours; {@code null} for {@link ColourScale#of} (diverging when signed)
+ * @param scale      how values map to colours; {@code null} for {@link ColourScale#of} (diverging when any is negative)
  * @param valueName  what the colour means ("probability", "logit difference"), for legends
  */
 public record Heatmap(String title, List<String> rowLabels, List<String> colLabels, List<String> topLabels,

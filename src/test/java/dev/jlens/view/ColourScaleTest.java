@@ -27,13 +27,21 @@ class ColourScaleTest {
         assertEquals(0x2166ac, s.rgb(-3));  // its blue end
     }
 
-    /** One-signed data keeps the sequential map over its own range. */
+    /** Data that is never negative keeps the sequential map over its own range. */
     @Test
     void unsignedDataIsSequential() {
         ColourScale s = defaultScale(new double[][] {{0.5, 2}, {Double.NaN, 4}});
         assertEquals(Palette.VIRIDIS, s.palette());
         assertEquals(0.5, s.min());
         assertEquals(4, s.max());
-        assertEquals(Palette.VIRIDIS, defaultScale(new double[][] {{-4, -1}, {-2, -3}}).palette());
+    }
+
+    /** Only negative values are still signed: zero stays white, so "all below zero" reads as such. */
+    @Test
+    void negativeDataIsDiverging() {
+        ColourScale s = defaultScale(new double[][] {{-4, -1}, {-2, -3}});
+        assertEquals(Palette.BLUE_WHITE_RED, s.palette());
+        assertNearWhite(s.rgb(0));
+        assertEquals(0x2166ac, s.rgb(-4));
     }
 }
