@@ -3,11 +3,11 @@
 //   ./jlens --model artifacts/attn-only-2l startup-scripts/seed004-attention-only.jsh
 String sentence = "We dog eat. We dog run. We dog";
 
-// compute_attention_terms: a head's scores split into token·token, token·position, position·token and
-// position·position terms (the notebook prints mean, variance and the top-left 10×10 of each).
+// compute_attention_terms: a head's scores split into token-token, token-position, position-token and
+// position-position terms (the notebook prints mean, variance and the top-left 10×10 of each).
 var terms = AttentionScoreDecomposition.of(model, sentence, 0, 0);
 System.out.println(terms);
-System.out.println(terms.term("position·position"));
+System.out.println(terms.term("position-position"));
 
 // Which heads attend to the previous token, to earlier copies, to what followed them (induction)?
 var heads = HeadDetector.detect(model);

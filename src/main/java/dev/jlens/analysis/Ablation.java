@@ -16,7 +16,7 @@ import dev.jlens.view.HeatmapFigure;
 import dev.jlens.view.LineChart;
 import dev.jlens.view.PngCharts;
 import dev.jlens.view.TerminalStyle;
-import java.nio.file.Path;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -175,8 +175,8 @@ public final class Ablation {
         }
 
         @Override
-        public Path savePng(Path file) {
-            return PngCharts.line(chart(), file);
+        public BufferedImage image() {
+            return PngCharts.lineImage(chart());
         }
 
         @Override

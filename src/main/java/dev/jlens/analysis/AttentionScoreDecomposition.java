@@ -17,8 +17,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * A head's attention scores split by where query and key come from (seed 004): the residual
  * stream entering the block is a position part ({@code W_pos}, {@code hook_pos_embed}) plus a
  * token part (everything else: the token embedding and, after layer 0, what earlier blocks wrote),
- * so {@code q·k} is the sum of four terms — token·token, token·position, position·token and
- * position·position (query part first).
+ * so {@code q·k} is the sum of four terms — token-token, token-position, position-token and
+ * position-position (query part first).
  *
  * <p>Exactly, with LayerNorm too: the block's LayerNorm is linear once its scale is fixed, so
  * with the cached {@code ln1.hook_scale} {@code s} and weight {@code w},
@@ -114,6 +114,9 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         return t;
     }
 
+    /** The four terms' plain names, query part first, in the order they are drawn (query part by row, key part by column). */
+    public static final List<String> TERMS = List.of("token-token", "token-position", "position-token", "position-position");
+
     /**
      * How large a term is over the entries a query can see ({@code key ≤ query}).
      *
@@ -127,14 +130,15 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
 
     public List<Magnitude> magnitudes() {
         List<Magnitude> out = new ArrayList<>();
-        String[] names = {"token·token", "token·position", "position·token", "position·position", "total"};
-        double[][][] terms = {tokenToken, tokenPosition, positionToken, positionPosition, total()};
-        for (int i = 0; i < names.length; i++) {
+        List<String> names = new ArrayList<>(TERMS);
+        names.add("total");
+        for (String name : names) {
+            double[][] term = values(name);
             double s = 0, s2 = 0, a = 0;
             int n = 0;
             for (int q = 0; q < tokens.size(); q++) {
                 for (int k = 0; k <= q; k++) {
-                    double v = terms[i][q][k];
+                    double v = term[q][k];
                     s += v;
                     s2 += v * v;
                     a += Math.abs(v);
@@ -142,24 +146,47 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
                 }
             }
             double mean = s / n;
-            out.add(new Magnitude(names[i], mean, Math.sqrt(Math.max(0, s2 / n - mean * mean)), a / n));
+            out.add(new Magnitude(name, mean, Math.sqrt(Math.max(0, s2 / n - mean * mean)), a / n));
         }
         return out;
     }
 
-    /** One term as its own heatmap ({@code "token·position"}, …). */
-    public HeatmapFigure term(String name) {
-        double[][] t = switch (name) {
-            case "token·token" -> tokenToken;
-            case "token·position" -> tokenPosition;
-            case "position·token" -> positionToken;
-            case "position·position" -> positionPosition;
-            case "total" -> total();
-            default -> throw new IllegalArgumentException("terms: token·token, token·position, position·token, position·position, total");
+    /**
+     * A term's plain name ({@code "position-position"}, …, or {@code "total"}) from how a user may write it: any case,
+     * with spaces, underscores or the older {@code "token·position"} spelling; anything else is an error naming the terms.
+     */
+    public static String termName(String name) {
+        String plain = name.strip().toLowerCase(java.util.Locale.ROOT).replaceAll("[\\s·_×*.-]+", "-");
+        if (TERMS.contains(plain) || plain.equals("total")) return plain;
+        throw new IllegalArgumentException("no score term '" + name + "'; the terms are " + String.join(", ", TERMS) + " and total");
+    }
+
+    /** One term's {@code [query][key]} values by name (see {@link #termName}). */
+    public double[][] values(String name) {
+        return switch (termName(name)) {
+            case "token-token" -> tokenToken;
+            case "token-position" -> tokenPosition;
+            case "position-token" -> positionToken;
+            case "position-position" -> positionPosition;
+            default -> total();
         };
-        double[][] v = masked(t);
-        return HeatmapFigure.of(new Heatmap(head + " " + name + " score term (row: query, column: key)", TokenText.visible(tokens), TokenText.visible(tokens), null, v,
-                null, ColourScale.diverging(v), name), "scores-" + head);
+    }
+
+    /** One term as its own heatmap ({@code "position-position"}, …, see {@link #values}). */
+    public HeatmapFigure term(String name) {
+        return HeatmapFigure.of(termHeatmap(name), "scores-" + head);
+    }
+
+    /**
+     * One term over the causal triangle (keys after the query are NaN: the mask removes them, so they are not drawn
+     * as values), on its own scale symmetric around zero: the terms differ in size by orders of magnitude, so on
+     * one shared scale the small ones would look blank.
+     */
+    private Heatmap termHeatmap(String name) {
+        double[][] v = masked(values(name));
+        String plain = termName(name);
+        return new Heatmap(head + " " + plain + " score term (row: query, column: key)", TokenText.visible(tokens),
+                TokenText.visible(tokens), null, v, null, ColourScale.diverging(v), plain + " score");
     }
 
     private double[][] masked(double[][] t) {
@@ -169,30 +196,16 @@ public record AttentionScoreDecomposition(String head, List<String> tokens, doub
         return v;
     }
 
-    /** The four terms as quadrants of one picture: query part by row, key part by column. */
+    /** The scores the head computes: the four terms summed, over the causal triangle. */
     @Override
     public Heatmap heatmap() {
-        int n = tokens.size();
-        double[][] v = new double[2 * n][2 * n];
-        double[][][] parts = {masked(tokenToken), masked(tokenPosition), masked(positionToken), masked(positionPosition)};
-        for (int q = 0; q < n; q++) {
-            for (int k = 0; k < n; k++) {
-                v[q][k] = parts[0][q][k];
-                v[q][n + k] = parts[1][q][k];
-                v[n + q][k] = parts[2][q][k];
-                v[n + q][n + k] = parts[3][q][k];
-            }
-        }
-        List<String> rows = new ArrayList<>(), cols = new ArrayList<>();
-        for (String side : List.of("tok ", "pos ")) {
-            for (int i = 0; i < n; i++) {
-                String t = side + TokenText.visible(tokens.get(i));
-                rows.add(t);
-                cols.add(t);
-            }
-        }
-        return new Heatmap(head + " attention score terms: rows = query part, columns = key part (token | position)", rows, cols,
-                null, v, null, ColourScale.diverging(v), "score term");
+        return termHeatmap("total");
+    }
+
+    /** The four terms, each on its own scale: token-token and token-position above, position-token and position-position below. */
+    @Override
+    public List<Heatmap> panels() {
+        return TERMS.stream().map(this::termHeatmap).toList();
     }
 
     @Override

@@ -9,7 +9,7 @@ import dev.jlens.view.Bars;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.PngCharts;
 import dev.jlens.view.TerminalStyle;
-import java.nio.file.Path;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -221,8 +221,8 @@ public record DirectLogitAttribution(String target, int position, List<String> c
     }
 
     @Override
-    public Path savePng(Path file) {
-        return PngCharts.bars(chart(), file);
+    public BufferedImage image() {
+        return PngCharts.barsImage(chart());
     }
 
     @Override

@@ -66,14 +66,11 @@ public record HeadScores(String what, double[][] scores) implements HeatmapFigur
         List<String> rows = new ArrayList<>(), cols = new ArrayList<>();
         for (int l = 0; l < scores.length; l++) rows.add("L" + l);
         for (int h = 0; h < (scores.length == 0 ? 0 : scores[0].length); h++) cols.add("H" + h);
-        boolean unit = true, negative = false;
+        boolean unit = true;
         for (double[] r : scores) {
-            for (double v : r) {
-                if (v < 0 || v > 1) unit = false;
-                if (v < 0) negative = true;
-            }
+            for (double v : r) if (v < 0 || v > 1) unit = false;
         }
-        ColourScale scale = unit ? ColourScale.unit() : negative ? ColourScale.diverging(scores) : ColourScale.sequential(scores);
+        ColourScale scale = unit ? ColourScale.unit() : ColourScale.of(scores);
         return new Heatmap(what + " per head", rows, cols, null, scores, null, scale, what);
     }
 

@@ -7,7 +7,7 @@ import dev.jlens.view.BarChart;
 import dev.jlens.view.ChartFigure;
 import dev.jlens.view.PngCharts;
 import dev.jlens.view.TerminalStyle;
-import java.nio.file.Path;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,8 +60,8 @@ public record NextTokenProbs(List<String> prompt, int[] ids, List<String> tokens
     }
 
     @Override
-    public Path savePng(Path file) {
-        return PngCharts.bars(chart(), file);
+    public BufferedImage image() {
+        return PngCharts.barsImage(chart());
     }
 
     @Override

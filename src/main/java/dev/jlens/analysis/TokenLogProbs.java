@@ -9,7 +9,7 @@ import dev.jlens.view.ChartFigure;
 import dev.jlens.view.LineChart;
 import dev.jlens.view.PngCharts;
 import dev.jlens.view.TerminalStyle;
-import java.nio.file.Path;
+import java.awt.image.BufferedImage;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -64,8 +64,8 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
     }
 
     @Override
-    public Path savePng(Path file) {
-        return PngCharts.line(chart(), file);
+    public BufferedImage image() {
+        return PngCharts.lineImage(chart());
     }
 
     @Override

@@ -19,6 +19,16 @@ public record ColourScale(double min, double max, boolean log, Palette palette) 
         return new ColourScale(0, 1, false, Palette.VIRIDIS);
     }
 
+    /**
+     * The default for values with no natural range: {@link #diverging} when any is negative (attributions, patching
+     * effects, score terms: signed quantities, where zero means "no effect" and must look neutral, even when this
+     * prompt happens to give only negative ones), else {@link #sequential}. The one place that choice is made.
+     */
+    public static ColourScale of(double[][] values) {
+        double[] r = finiteRange(values);
+        return r != null && r[0] < 0 ? diverging(values) : sequential(values);
+    }
+
     /** The values' own range, viridis. */
     public static ColourScale sequential(double[][] values) {
         double[] r = range(values);
@@ -61,6 +71,14 @@ public record ColourScale(double min, double max, boolean log, Palette palette) 
 
     /** Finite minimum and maximum of the values; {0, 1} when there are none. */
     static double[] range(double[][] values) {
+        double[] r = finiteRange(values);
+        if (r == null) return new double[] {0, 1};
+        if (r[0] == r[1]) return new double[] {r[0] - 0.5, r[1] + 0.5};
+        return r;
+    }
+
+    /** Finite minimum and maximum of the values, or null when there are none. */
+    private static double[] finiteRange(double[][] values) {
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
         for (double[] row : values) {
             for (double v : row) {
@@ -69,8 +87,6 @@ public record ColourScale(double min, double max, boolean log, Palette palette) 
                 hi = Math.max(hi, v);
             }
         }
-        if (lo > hi) return new double[] {0, 1};
-        if (lo == hi) return new double[] {lo - 0.5, hi + 0.5};
-        return new double[] {lo, hi};
+        return lo > hi ? null : new double[] {lo, hi};
     }
 }

@@ -14,7 +14,7 @@ import java.util.List;
  * @param values     {@code [row][col]}; NaN cells are drawn grey and empty
  * @param cellText   optional text inside each cell ({@code [row][col]}, entries may be null);
  *                   {@code null} to show nothing but the colour
- * @param scale      how values map to colours
+ * @param scale      how values map to colours; {@code null} for {@link ColourScale#of} (diverging when any is negative)
  * @param valueName  what the colour means ("probability", "logit difference"), for legends
  */
 public record Heatmap(String title, List<String> rowLabels, List<String> colLabels, List<String> topLabels,
@@ -37,7 +37,7 @@ public record Heatmap(String title, List<String> rowLabels, List<String> colLabe
         if (cellText != null && cellText.length != values.length) {
             throw new IllegalArgumentException("cell text has " + cellText.length + " rows, values " + values.length);
         }
-        if (scale == null) scale = ColourScale.sequential(values);
+        if (scale == null) scale = ColourScale.of(values);
         if (valueName == null) valueName = "value";
     }
 

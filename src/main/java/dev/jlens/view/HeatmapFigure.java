@@ -1,10 +1,12 @@
 package dev.jlens.view;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
- * A result that draws as one {@link Heatmap}: it prints as coloured text, saves as PNG or HTML,
- * and opens in the browser, all from the same {@link #heatmap()}.
+ * A result that draws as one {@link Heatmap}, or as several side by side ({@link #panels()}): it prints as coloured
+ * text, saves as PNG or HTML, and opens in the browser, all from the same panels.
  */
 public interface HeatmapFigure {
     /** A figure of a ready-made heatmap, saved and shown under {@code name}. */
@@ -30,6 +32,14 @@ public interface HeatmapFigure {
     /** The grid to draw. */
     Heatmap heatmap();
 
+    /**
+     * What is drawn: {@link #heatmap()} alone, unless the figure is several grids of different sizes of number (a
+     * score decomposition's terms), each of which then gets its own colour scale and colour bar.
+     */
+    default List<Heatmap> panels() {
+        return List.of(heatmap());
+    }
+
     /** A short file name for {@link #show()} ("logit-lens"). */
     default String figureName() {
         return "heatmap";
@@ -41,11 +51,11 @@ public interface HeatmapFigure {
     }
 
     default String toText(TerminalStyle style) {
-        return AnsiHeatmap.render(heatmap(), style);
+        return panels().stream().map(p -> AnsiHeatmap.render(p, style)).collect(Collectors.joining("\n"));
     }
 
     default Path savePng(Path file) {
-        return PngCharts.heatmap(heatmap(), file);
+        return PngCharts.heatmaps(panels(), file);
     }
 
     default Path savePng(String file) {
@@ -63,7 +73,7 @@ public interface HeatmapFigure {
     }
 
     default String html() {
-        return HtmlPages.heatmap(heatmap());
+        return HtmlPages.heatmaps(panels());
     }
 
     default Path saveHtml(Path file) {

@@ -21,9 +21,54 @@ public final class HtmlPages {
      * highlights its row and column and shows the exact value.
      */
     public static String heatmap(Heatmap h) {
+        return heatmaps(List.of(h));
+    }
+
+    /** Several heatmaps, one after the other, each with its own legend (see {@link #heatmap}). */
+    public static String heatmaps(List<Heatmap> panels) {
+        StringBuilder b = new StringBuilder();
+        for (Heatmap h : panels) b.append(table(h));
+        String css = """
+                table.heatmap { border-collapse: collapse; }
+                table.heatmap td { min-width: 22px; height: 22px; padding: 1px 4px; text-align: center; font-size: 12px; border: 1px solid #fff; }
+                table.heatmap th { font-weight: normal; font-size: 12px; padding: 1px 4px; }
+                table.heatmap th.row { text-align: right; }
+                table.heatmap th.top, table.heatmap th.col { writing-mode: vertical-rl; transform: rotate(180deg); text-align: left; max-height: 120px; }
+                table.heatmap td.hl, table.heatmap tr.hl td { outline: 1px solid rgba(0,0,0,.35); }
+                table.heatmap tr.hl th, table.heatmap th.hl { background: #ffe9a8; }
+                .legend { margin-top: 10px; display: flex; align-items: center; gap: 6px; font-size: 12px; }
+                .legend .bar { width: 200px; height: 12px; border: 1px solid #999; }
+                """;
+        String script = """
+                (function () {
+                  var tables = document.querySelectorAll('table.heatmap'), cells = 0;
+                  tables.forEach(function (table) {
+                    function clear() { table.querySelectorAll('.hl').forEach(function (e) { e.classList.remove('hl'); }); }
+                    table.addEventListener('mouseover', function (ev) {
+                      var td = ev.target.closest('td'); if (!td) return; clear();
+                      td.parentElement.classList.add('hl');
+                      var c = +td.dataset.c;
+                      table.querySelectorAll('td[data-c="' + c + '"]').forEach(function (e) { e.classList.add('hl'); });
+                      table.querySelectorAll('thead th, tfoot th').forEach(function (th, i) {
+                        if (th.cellIndex === c + 1) th.classList.add('hl');
+                      });
+                    });
+                    table.addEventListener('mouseleave', clear);
+                    cells += table.querySelectorAll('td').length;
+                  });
+                  document.body.setAttribute('data-jlens-cells', String(cells));
+                  document.body.setAttribute('data-jlens-ready', 'heatmap');
+                })();
+                """;
+        String title = panels.isEmpty() || panels.get(0).title() == null ? "jlens heatmap" : panels.get(0).title();
+        return Html.page(title, css, b.toString(), script);
+    }
+
+    /** One heatmap's heading, table and legend. */
+    private static String table(Heatmap h) {
         StringBuilder b = new StringBuilder();
         b.append("<h1>").append(Html.escape(h.title() == null ? "" : h.title())).append("</h1>\n");
-        b.append("<table class=\"heatmap\" id=\"heatmap\">\n");
+        b.append("<table class=\"heatmap\">\n");
         if (h.topLabels() != null) {
             b.append("<thead><tr><th></th>");
             for (String t : h.topLabels()) b.append("<th class=\"top tok\">").append(Html.escape(Labels.printable(t))).append("</th>");
@@ -50,36 +95,7 @@ public final class HtmlPages {
         for (String t : h.colLabels()) b.append("<th class=\"col tok\">").append(Html.escape(Labels.printable(t))).append("</th>");
         b.append("</tr></tfoot>\n</table>\n");
         b.append(legend(h.scale(), h.valueName()));
-        String css = """
-                table.heatmap { border-collapse: collapse; }
-                table.heatmap td { min-width: 22px; height: 22px; padding: 1px 4px; text-align: center; font-size: 12px; border: 1px solid #fff; }
-                table.heatmap th { font-weight: normal; font-size: 12px; padding: 1px 4px; }
-                table.heatmap th.row { text-align: right; }
-                table.heatmap th.top, table.heatmap th.col { writing-mode: vertical-rl; transform: rotate(180deg); text-align: left; max-height: 120px; }
-                table.heatmap td.hl, table.heatmap tr.hl td { outline: 1px solid rgba(0,0,0,.35); }
-                table.heatmap tr.hl th, table.heatmap th.hl { background: #ffe9a8; }
-                .legend { margin-top: 10px; display: flex; align-items: center; gap: 6px; font-size: 12px; }
-                .legend .bar { width: 200px; height: 12px; border: 1px solid #999; }
-                """;
-        String script = """
-                (function () {
-                  var table = document.getElementById('heatmap');
-                  function clear() { table.querySelectorAll('.hl').forEach(function (e) { e.classList.remove('hl'); }); }
-                  table.addEventListener('mouseover', function (ev) {
-                    var td = ev.target.closest('td'); if (!td) return; clear();
-                    td.parentElement.classList.add('hl');
-                    var c = +td.dataset.c;
-                    table.querySelectorAll('td[data-c="' + c + '"]').forEach(function (e) { e.classList.add('hl'); });
-                    table.querySelectorAll('thead th, tfoot th').forEach(function (th, i) {
-                      if (th.cellIndex === c + 1) th.classList.add('hl');
-                    });
-                  });
-                  table.addEventListener('mouseleave', clear);
-                  document.body.setAttribute('data-jlens-cells', String(table.querySelectorAll('td').length));
-                  document.body.setAttribute('data-jlens-ready', 'heatmap');
-                })();
-                """;
-        return Html.page(h.title() == null ? "jlens heatmap" : h.title(), css, b.toString(), script);
+        return b.toString();
     }
 
     private static String legend(ColourScale s, String name) {
@@ -89,6 +105,18 @@ public final class HtmlPages {
         return "<div class=\"legend\"><span>" + Html.escape(name) + (s.log() ? " (log scale)" : "") + "</span><span>"
                 + Labels.number(s.min()) + "</span><span class=\"bar\" style=\"background:" + grad + "\"></span><span>"
                 + Labels.number(s.max()) + "</span></div>\n";
+    }
+
+    // ------------------------------------------------------------------ chart
+
+    /** A chart as an inline PNG (a data URI: the page needs no file beside it) above the chart's text. */
+    public static String chart(String title, java.awt.image.BufferedImage image, String text) {
+        String src = "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(PngCharts.png(image));
+        String body = "<h1>" + Html.escape(title) + "</h1>\n<img class=\"chart\" alt=\"" + Html.escape(title) + "\" width=\""
+                + image.getWidth() + "\" height=\"" + image.getHeight() + "\" src=\"" + src + "\">\n<pre class=\"tok\">"
+                + Html.escape(text) + "</pre>\n";
+        return Html.page(title, "img.chart { max-width: 100%; height: auto; }\n", body,
+                "document.body.setAttribute('data-jlens-ready', 'chart');");
     }
 
     // ------------------------------------------------------------------ attention

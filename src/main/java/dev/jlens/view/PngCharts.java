@@ -37,12 +37,52 @@ public final class PngCharts {
 
     // ------------------------------------------------------------------ heatmap
 
+    /** The most pixels a heatmap figure spans either way, unless its cells hold text (which keeps its size). */
+    static final int MAX_SIDE = 1600;
+
     /** Writes {@code h} to {@code file} and returns the file. */
     public static Path heatmap(Heatmap h, Path file) {
         return write(heatmapImage(h), file);
     }
 
+    /** Writes several heatmaps, each with its own colour bar, tiled in one picture; returns the file. */
+    public static Path heatmaps(List<Heatmap> panels, Path file) {
+        return write(heatmapsImage(panels), file);
+    }
+
+    /**
+     * Several heatmaps in a grid of about as many columns as rows (four make 2 × 2), each drawn whole, with its own
+     * scale, inside its share of {@link #MAX_SIDE}.
+     */
+    public static BufferedImage heatmapsImage(List<Heatmap> panels) {
+        if (panels.size() == 1) return heatmapImage(panels.get(0));
+        int columns = (int) Math.ceil(Math.sqrt(panels.size())), rows = (panels.size() + columns - 1) / columns;
+        BufferedImage[] images = new BufferedImage[panels.size()];
+        int[] colW = new int[columns], rowH = new int[rows];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = heatmapImage(panels.get(i), MAX_SIDE / columns, MAX_SIDE / rows);
+            colW[i % columns] = Math.max(colW[i % columns], images[i].getWidth());
+            rowH[i / columns] = Math.max(rowH[i / columns], images[i].getHeight());
+        }
+        BufferedImage img = new BufferedImage(java.util.Arrays.stream(colW).sum(), java.util.Arrays.stream(rowH).sum(),
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = graphics(img);
+        for (int i = 0, y = 0; i < images.length; i++) {
+            int x = 0;
+            for (int c = 0; c < i % columns; c++) x += colW[c];
+            g.drawImage(images[i], x, y, null);
+            if (i % columns == columns - 1) y += rowH[i / columns];
+        }
+        g.dispose();
+        return img;
+    }
+
     public static BufferedImage heatmapImage(Heatmap h) {
+        return heatmapImage(h, MAX_SIDE, MAX_SIDE);
+    }
+
+    /** {@code h} within {@code maxW × maxH} pixels when its cells are colour only, by shrinking them. */
+    static BufferedImage heatmapImage(Heatmap h, int maxW, int maxH) {
         Graphics2D probe = probe();
         FontMetrics lm = probe.getFontMetrics(LABEL), sm = probe.getFontMetrics(SMALL);
         int textW = 0;
@@ -61,18 +101,29 @@ public final class PngCharts {
         int cellH = hasText ? 20 : clamp(cellW, minCell, 32);
         int rowLabelW = maxWidth(lm, h.rowLabels(), 24);
         int colLabelW = maxWidth(lm, h.colLabels(), 16);
-        boolean rotateCols = colLabelW > cellW - 2;
-        int bottom = rotateCols ? colLabelW + 8 : lm.getHeight() + 6;
-        int top = MARGIN + (h.title() == null ? 0 : 24);
-        if (h.topLabels() != null) {
-            int topW = maxWidth(lm, h.topLabels(), 16);
-            top += (topW > cellW - 2 ? topW + 8 : lm.getHeight() + 6);
-        }
+        int topW = h.topLabels() == null ? 0 : maxWidth(lm, h.topLabels(), 16);
         int left = MARGIN + rowLabelW + 8;
+        int titleH = MARGIN + (h.title() == null ? 0 : 24);
+        if (!hasText) {
+            // Colour-only cells shrink below a label's height to keep a long prompt's picture in bounds; the labels then
+            // thin out (below). Room is what is left after the labels and colour bar at their largest.
+            int roomW = maxW - left - 16 - ColourBar.of(sm, h.scale(), h.valueName(), 80).width() - MARGIN;
+            int roomH = maxH - titleH - (h.topLabels() == null ? 0 : Math.max(topW + 8, lm.getHeight() + 6))
+                    - Math.max(colLabelW + 8, lm.getHeight() + 6) - MARGIN;
+            cellW = Math.min(cellW, Math.max(1, roomW / Math.max(1, h.cols())));
+            cellH = Math.min(cellH, Math.max(1, roomH / Math.max(1, h.rows())));
+        }
+        boolean rotateCols = colLabelW > cellW - 2;
+        // Every step-th label only, when cells are thinner than a line of text: skipped labels beat overprinted ones.
+        int rowStep = (lm.getHeight() + cellH - 1) / cellH;
+        int colStep = rotateCols ? (lm.getHeight() + cellW - 1) / cellW : 1;
+        int bottom = rotateCols ? colLabelW + 8 : lm.getHeight() + 6;
+        int top = titleH;
+        if (h.topLabels() != null) top += (topW > cellW - 2 ? topW + 8 : lm.getHeight() + 6);
         int gridW = cellW * h.cols(), gridH = cellH * h.rows();
-        int legendW = colourBarWidth(sm, h.scale());
+        ColourBar bar = ColourBar.of(sm, h.scale(), h.valueName(), Math.max(gridH, 80));
         int titleW = h.title() == null ? 0 : probe.getFontMetrics(TITLE).stringWidth(h.title()) + 2 * MARGIN;
-        int width = Math.max(Math.max(left + gridW + 16 + legendW + MARGIN, 320), Math.min(titleW, 1600));
+        int width = Math.max(Math.max(left + gridW + 16 + bar.width() + MARGIN, 320), Math.min(titleW, maxW));
         int height = top + Math.max(gridH, 80) + bottom + MARGIN;
 
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -98,23 +149,23 @@ public final class PngCharts {
         g.drawRect(left, top, gridW, gridH);
         g.setFont(LABEL);
         g.setColor(Color.BLACK);
-        for (int r = 0; r < h.rows(); r++) {
+        for (int r = 0; r < h.rows(); r += rowStep) {
             String s = Labels.fit(Labels.printable(h.rowLabels().get(r)), 24);
             g.drawString(s, left - 6 - lm.stringWidth(s), top + r * cellH + (cellH + lm.getAscent() - lm.getDescent()) / 2);
         }
-        columnLabels(g, lm, h.colLabels(), left, cellW, top + gridH + 4, rotateCols, false);
+        columnLabels(g, lm, h.colLabels(), left, cellW, colStep, top + gridH + 4, rotateCols, false);
         if (h.topLabels() != null) {
-            int topW = maxWidth(lm, h.topLabels(), 16);
-            columnLabels(g, lm, h.topLabels(), left, cellW, top - 4, topW > cellW - 2, true);
+            boolean rotateTop = topW > cellW - 2;
+            columnLabels(g, lm, h.topLabels(), left, cellW, rotateTop ? colStep : 1, top - 4, rotateTop, true);
         }
-        colourBar(g, h.scale(), h.valueName(), left + gridW + 16, top, Math.max(gridH, 80));
+        colourBar(g, h.scale(), bar, left + gridW + 16, top, Math.max(gridH, 80));
         g.dispose();
         return img;
     }
 
-    private static void columnLabels(Graphics2D g, FontMetrics fm, List<String> labels, int left, int cellW, int y,
+    private static void columnLabels(Graphics2D g, FontMetrics fm, List<String> labels, int left, int cellW, int step, int y,
                                      boolean rotate, boolean above) {
-        for (int c = 0; c < labels.size(); c++) {
+        for (int c = 0; c < labels.size(); c += step) {
             String s = Labels.fit(Labels.printable(labels.get(c)), 16);
             int cx = left + c * cellW + cellW / 2;
             if (!rotate) {
@@ -133,13 +184,50 @@ public final class PngCharts {
 
     private static final int BAR_W = 14;
 
-    private static int colourBarWidth(FontMetrics fm, ColourScale s) {
-        int numbers = Math.max(fm.stringWidth(Labels.number(s.max())), fm.stringWidth(Labels.number(s.min())));
-        return BAR_W + 4 + numbers + 6 + fm.getHeight();
+    /**
+     * A colour bar's layout: its end values and its name broken into lines no longer than the bar, so the name is
+     * never cut. Computed once and used both to size the image and to draw, so the two cannot disagree.
+     *
+     * @param hi        the top value's label
+     * @param lo        the bottom value's label
+     * @param numbersW  the wider of the two
+     * @param nameLines the name, each line at most the bar's height long (drawn rotated, side by side)
+     * @param width     everything right of the grid's gap: bar, numbers and name lines
+     */
+    record ColourBar(String hi, String lo, int numbersW, List<String> nameLines, int width) {
+        static ColourBar of(FontMetrics fm, ColourScale s, String name, int height) {
+            String hi = Labels.number(s.max()), lo = Labels.number(s.min());
+            int numbers = Math.max(fm.stringWidth(hi), fm.stringWidth(lo));
+            List<String> lines = wrap(fm, (s.log() ? "log " : "") + name, height);
+            return new ColourBar(hi, lo, numbers, lines, BAR_W + 4 + numbers + 6 + lines.size() * fm.getHeight());
+        }
+    }
+
+    /** {@code text} in lines at most {@code width} pixels wide: at spaces, and inside a word only when it alone is too wide. */
+    static List<String> wrap(FontMetrics fm, String text, int width) {
+        List<String> lines = new java.util.ArrayList<>();
+        String line = "";
+        for (String word : text.trim().split(" +")) {
+            String joined = line.isEmpty() ? word : line + " " + word;
+            if (fm.stringWidth(joined) <= width) {
+                line = joined;
+                continue;
+            }
+            if (!line.isEmpty()) lines.add(line);
+            line = word;
+            while (fm.stringWidth(line) > width && line.length() > 1) {
+                int cut = line.length() - 1;
+                while (cut > 1 && fm.stringWidth(line.substring(0, cut)) > width) cut--;
+                lines.add(line.substring(0, cut));
+                line = line.substring(cut);
+            }
+        }
+        if (!line.isEmpty()) lines.add(line);
+        return lines;
     }
 
     /** A vertical gradient with its end values beside it and its name, rotated, beyond them. */
-    private static void colourBar(Graphics2D g, ColourScale s, String name, int x, int y, int h) {
+    private static void colourBar(Graphics2D g, ColourScale s, ColourBar bar, int x, int y, int h) {
         for (int i = 0; i < h; i++) {
             g.setColor(s.palette().color(1 - i / (double) (h - 1)));
             g.fillRect(x, y + i, BAR_W, 1);
@@ -149,17 +237,17 @@ public final class PngCharts {
         g.setFont(SMALL);
         g.setColor(Color.BLACK);
         FontMetrics fm = g.getFontMetrics();
-        String hi = Labels.number(s.max()), lo = Labels.number(s.min());
-        g.drawString(hi, x + BAR_W + 4, y + fm.getAscent());
-        g.drawString(lo, x + BAR_W + 4, y + h);
-        int numbers = Math.max(fm.stringWidth(hi), fm.stringWidth(lo));
-        String label = (s.log() ? "log " : "") + name;
-        label = Labels.fit(label, Math.max(4, h / Math.max(1, fm.charWidth('n'))));
-        AffineTransform saved = g.getTransform();
-        g.translate(x + BAR_W + 4 + numbers + 6 + fm.getAscent(), y + h / 2 + fm.stringWidth(label) / 2);
-        g.rotate(-Math.PI / 2);
-        g.drawString(label, 0, 0);
-        g.setTransform(saved);
+        g.drawString(bar.hi(), x + BAR_W + 4, y + fm.getAscent());
+        g.drawString(bar.lo(), x + BAR_W + 4, y + h);
+        int lineX = x + BAR_W + 4 + bar.numbersW() + 6;
+        for (String line : bar.nameLines()) {
+            AffineTransform saved = g.getTransform();
+            g.translate(lineX + fm.getAscent(), y + h / 2 + fm.stringWidth(line) / 2);
+            g.rotate(-Math.PI / 2);
+            g.drawString(line, 0, 0);
+            g.setTransform(saved);
+            lineX += fm.getHeight();
+        }
     }
 
     // ------------------------------------------------------------------ line chart
@@ -378,8 +466,9 @@ public final class PngCharts {
         return Math.max(lo, Math.min(hi, v));
     }
 
+    /** For measuring text: the same rendering hints as {@link #graphics}, since they can change glyph advances. */
     private static Graphics2D probe() {
-        return new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        return graphics(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB));
     }
 
     private static Graphics2D graphics(BufferedImage img) {
@@ -392,7 +481,18 @@ public final class PngCharts {
         return g;
     }
 
-    private static Path write(BufferedImage img, Path file) {
+    /** Encodes {@code img} as PNG bytes (for pages that carry their pictures inline). */
+    static byte[] png(BufferedImage img) {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer in this JDK");
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not encode a PNG", e);
+        }
+    }
+
+    static Path write(BufferedImage img, Path file) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);

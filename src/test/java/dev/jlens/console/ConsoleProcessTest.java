@@ -207,7 +207,7 @@ class ConsoleProcessTest {
         Subprocess.Result r = jlens("--model", "artifacts/attn-only-2l", "startup-scripts/seed004-attention-only.jsh").run();
         assertEquals(0, r.exit(), r.both());
         // The shipped model's card says L1H3 is its induction head (score 0.651 on its own repeated text).
-        for (String part : List.of("attention score terms", "position·position", "induction heads (score ≥ 0.4): L1H3",
+        for (String part : List.of("attention score terms", "position-position", "induction heads (score ≥ 0.4): L1H3",
                 "L0H0·L1H0 virtual head", "0:W", "Attention of 4 heads over")) {
             assertTrue(r.out().contains(part), "missing " + part + "\n" + r.out());
         }

@@ -106,6 +106,21 @@ class HtmlInChromiumTest {
         assertEquals(String.valueOf(lens.stages().size() * lens.tokens().size()), bodyAttribute(dom, "data-jlens-cells"));
     }
 
+    /** A score decomposition's page has its four term tables, every cell of them, and a chart's page its picture. */
+    @Test
+    void thePanelAndChartPagesLoad() throws Exception {
+        var d = dev.jlens.analysis.AttentionScoreDecomposition.of(gpt2(), "When John and Mary went", 0, 0);
+        String dom = dumpDom(d.saveHtml(tmp.resolve("terms.html")));
+        assertNoErrors(dom);
+        int n = d.tokens().size();
+        assertEquals(String.valueOf(4 * n * n), bodyAttribute(dom, "data-jlens-cells"));
+        var lp = new dev.jlens.analysis.TokenLogProbs(List.of(" the", " king"), new double[] {-1.5, -0.25});
+        String chart = dumpDom(lp.saveHtml(tmp.resolve("chart.html")));
+        assertNoErrors(chart);
+        assertEquals("chart", bodyAttribute(chart, "data-jlens-ready"));
+        assertTrue(chart.contains("<img class=\"chart\""), "the chart is on the page");
+    }
+
     /** The error catcher works: a page whose script throws says so in its DOM. */
     @Test
     void aScriptErrorIsCaughtIntoThePage() throws Exception {
