@@ -40,7 +40,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Immutable: the {@code with…} methods return changed copies.
  */
-public final class BlockInternalsExperiment {
+public final class BlockInternalsExperiment implements BatchedExperiment {
     /** Default batch size: as many samples as make about this many tokens (64 windows of 512, 3,276 substrings of 10). */
     public static final int TOKENS_PER_BATCH = 32_768;
 
@@ -147,13 +147,9 @@ public final class BlockInternalsExperiment {
         return batchSize;
     }
 
+    @Override
     public int batchCount() {
-        return (dataset.samples().count() + batchSize - 1) / batchSize;
-    }
-
-    /** Samples in batch {@code b}. */
-    int samplesIn(int b) {
-        return Math.min(batchSize, dataset.samples().count() - b * batchSize);
+        return BatchedExperiment.super.batchCount();
     }
 
     // ---------------------------------------------------------------- the plan
@@ -180,7 +176,8 @@ public final class BlockInternalsExperiment {
     }
 
     /** Expected size of batch {@code b}'s file: its data plus a header allowance. */
-    long expectedBatchBytes(int b) {
+    @Override
+    public long expectedBatchBytes(int b) {
         return samplesIn(b) * bytesPerSample() + 256 + 160L * tensorShapes().size();
     }
 
@@ -200,7 +197,7 @@ public final class BlockInternalsExperiment {
         var dataId = new Manifest.DatasetIdentity(corpus.source(), corpus.sha256(), corpus.size(), corpus.tokenizer().toString());
         return new Manifest(Manifest.FORMAT, modelId, dataId, dataset.split().label(), dataset.samples().describe(), blocks,
                 components.stream().map(Component::shortName).toList(), positions.label(), batchSize, batchCount(), "F32",
-                tensorShapes(), expectedBytes(), List.of());
+                tensorShapes(), expectedBytes(), List.of(), null);
     }
 
     // ---------------------------------------------------------------- running
@@ -223,14 +220,9 @@ public final class BlockInternalsExperiment {
         return BlockInternalsResults.open(folder);
     }
 
-    /**
-     * One batch's tensors (name → array, in {@link #tensorShapes} order) and the run's cache, to be
-     * closed once they are written.
-     */
-    record Computed(Map<String, INDArray> tensors, ActivationCache cache) {}
-
-    /** Computes batch {@code b}. */
-    Computed computeBatch(int b) {
+    /** Batch {@code b}'s tensors, in {@link #tensorShapes} order. */
+    @Override
+    public Computed computeBatch(int b) {
         int from = b * batchSize, to = from + samplesIn(b);
         long[][] rows = dataset.samples().rows(from, to);
         int len = dataset.samples().length();

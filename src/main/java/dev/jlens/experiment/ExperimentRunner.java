@@ -34,15 +34,17 @@ final class ExperimentRunner {
 
     static AfterFile afterFileForTests = b -> {};
 
-    private final BlockInternalsExperiment exp;
+    private final BatchedExperiment exp;
     private final Path folder;
     private final RunOptions options;
 
-    ExperimentRunner(BlockInternalsExperiment exp, Path folder, RunOptions options) {
+    ExperimentRunner(BatchedExperiment exp, Path folder, RunOptions options) {
         this.exp = exp;
         this.folder = folder;
         this.options = options;
     }
+
+    private String manifestFormat;
 
     void run() {
         // An existing folder is locked before it is read: another run may be writing to it. A new one is
@@ -50,6 +52,7 @@ final class ExperimentRunner {
         FolderLock lock = Files.isDirectory(folder) ? lock() : null;
         try {
             Manifest plan = exp.plan();
+            manifestFormat = plan.format();
             Manifest manifest = takeStock(plan);
             if (!planFits(plan, manifest)) return;
             if (lock == null) {
@@ -143,12 +146,12 @@ final class ExperimentRunner {
     }
 
     private Manifest.Batch writeBatch(int b) {
-        BlockInternalsExperiment.Computed c = exp.computeBatch(b);
+        BatchedExperiment.Computed c = exp.computeBatch(b);
         String name = Manifest.batchFileName(b);
         Path file = folder.resolve(name);
         try {
             Map<String, String> metadata = new LinkedHashMap<>();
-            metadata.put("format", Manifest.FORMAT);
+            metadata.put("format", manifestFormat);
             metadata.put("batch", Integer.toString(b));
             metadata.put("first_sample", Integer.toString(b * exp.batchSize()));
             SafeTensors.write(file, c.tensors(), metadata);

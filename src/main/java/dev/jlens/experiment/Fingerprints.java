@@ -30,21 +30,24 @@ final class Fingerprints {
      * the same fingerprint. Computed once per model object.
      */
     static String weights(HookedTransformer model) {
-        return WEIGHTS.computeIfAbsent(model, m -> {
-            MessageDigest d = sha256();
-            for (Map.Entry<String, INDArray> e : m.params().entrySet()) {
-                INDArray a = e.getValue();
-                d.update(e.getKey().getBytes(StandardCharsets.UTF_8));
-                ByteBuffer shape = ByteBuffer.allocate(8 * (a.rank() + 1)).order(ByteOrder.LITTLE_ENDIAN).putLong(a.rank());
-                for (long s : a.shape()) shape.putLong(s);
-                d.update(shape.array());
-                float[] values = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
-                ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-                bytes.asFloatBuffer().put(values);
-                d.update(bytes.array());
-            }
-            return HexFormat.of().formatHex(d.digest());
-        });
+        return WEIGHTS.computeIfAbsent(model, m -> arrays(m.params()));
+    }
+
+    /** SHA-256 over named arrays in order: each name, shape and values as little-endian float32. */
+    static String arrays(Map<String, INDArray> named) {
+        MessageDigest d = sha256();
+        for (Map.Entry<String, INDArray> e : named.entrySet()) {
+            INDArray a = e.getValue();
+            d.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer shape = ByteBuffer.allocate(8 * (a.rank() + 1)).order(ByteOrder.LITTLE_ENDIAN).putLong(a.rank());
+            for (long s : a.shape()) shape.putLong(s);
+            d.update(shape.array());
+            float[] values = a.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(values);
+            d.update(bytes.array());
+        }
+        return HexFormat.of().formatHex(d.digest());
     }
 
     /** SHA-256 of a file's bytes, in hex. */

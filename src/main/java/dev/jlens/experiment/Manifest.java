@@ -47,9 +47,13 @@ public record Manifest(
         String dtype,
         Map<String, List<Long>> tensors,
         long expectedBytes,
-        List<Batch> batches) {
+        List<Batch> batches,
+        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Map<String, Object> sae) {
 
     public static final String FORMAT = "jlens block-internals 1";
+    /** The SAE max-activating contexts' format: the same folder layout, the SAE's identity in {@code sae}. */
+    public static final String FEATURE_CONTEXTS_FORMAT = "jlens feature-contexts 1";
+    private static final List<String> FORMATS = List.of(FORMAT, FEATURE_CONTEXTS_FORMAT);
     public static final String FILE_NAME = "manifest.json";
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -114,7 +118,7 @@ public record Manifest(
 
     Manifest withBatches(List<Batch> list) {
         return new Manifest(format, model, dataset, split, samples, blocks, components, positions, batchSize, batchCount,
-                dtype, tensors, expectedBytes, list);
+                dtype, tensors, expectedBytes, list, sae);
     }
 
     /**
@@ -152,6 +156,9 @@ public record Manifest(
         if (batchSize != planned.batchSize) {
             return Optional.of("it was written in batches of " + batchSize + " samples, this run uses " + planned.batchSize
                     + " (pass --batch-size " + batchSize + " to resume it)");
+        }
+        if (!Objects.equals(sae, planned.sae)) {
+            return Optional.of("it holds results of another SAE: " + sae + ", not " + planned.sae);
         }
         if (!Objects.equals(dtype, planned.dtype) || !Objects.equals(tensors, planned.tensors)) {
             return Optional.of("its tensors are " + tensors + " in " + dtype + ", this run writes " + planned.tensors + " in " + planned.dtype);
@@ -202,9 +209,9 @@ public record Manifest(
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (!FORMAT.equals(m.format()) || m.samples() == null || m.tensors() == null) {
+        if (!FORMATS.contains(m.format()) || m.samples() == null || m.tensors() == null) {
             throw new ResultsFolderException(file, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
-                    "is not a '" + FORMAT + "' manifest (format: " + m.format() + ")",
+                    "is not a jlens results manifest (format: " + m.format() + "; jlens writes " + FORMATS + ")",
                     "use the jlens version that wrote it, or pass --force to replace its results");
         }
         return m;
