@@ -101,11 +101,16 @@ final class ConsoleCompleter implements Completer {
         }
     }
 
-    /** Every hook name of the model, full ({@code blocks.0.attn.hook_pattern}) and short ({@code pattern}). */
+    /**
+     * Every hook name of the model, full ({@code blocks.0.attn.hook_pattern}) and short ({@code pattern}), and those the
+     * current run added (an SAE's {@code blocks.3.hook_resid_pre.hook_sae_acts_post}).
+     */
     private List<String> hookNames() {
         HookedTransformer m = model.get();
         if (m == null) return List.of();
         Set<String> all = new LinkedHashSet<>(m.hookNames());
+        dev.jlens.model.Run current = session == null ? null : session.binding().currentRun();
+        if (current != null) all.addAll(current.cache().keys());
         for (String n : m.hookNames()) {
             String last = n.substring(n.lastIndexOf('.') + 1);
             if (last.startsWith("hook_")) all.add(last.substring("hook_".length()));

@@ -448,6 +448,42 @@ public final class Helpers {
         return Shown.mark(lens);
     }
 
+    // ------------------------------------------------------------------ sparse autoencoders
+
+    /** An SAE from a folder (SAELens, sparsify) or file (Gemma Scope's params.npz): {@code var sae = loadSae("artifacts/…/saes/…")}. */
+    public static dev.jlens.sae.SAE loadSae(@Completes(ArgKind.PATH) String path) {
+        dev.jlens.sae.SAE sae = Work.cancellable("loadSae", () -> dev.jlens.sae.SAE.load(Path.of(path)));
+        out().println(sae);
+        return Shown.mark(sae);
+    }
+
+    /**
+     * Runs the prompt with SAEs spliced in (each replaces its hook point by its reconstruction, or keeps the run exact
+     * when given {@code sae.withErrorTerm()}), recording everything, their hook points too; becomes the current run.
+     */
+    public static Run runWithSaes(String prompt, dev.jlens.sae.SAE... saes) {
+        HookedTransformer m = model();
+        List<dev.jlens.model.Splice> splices = new ArrayList<>();
+        for (dev.jlens.sae.SAE s : saes) splices.addAll(s.splices());
+        return remember(m, Work.cancellable("runWithSaes", () -> m.run(m.toTokens(prompt), List.of(), dev.jlens.cache.CacheSpec.all(), true, splices)));
+    }
+
+    /** Feature {@code f} of the SAE on the current run: its activation per token and the tokens it promotes. */
+    public static dev.jlens.analysis.FeatureDashboard feature(dev.jlens.sae.SAE sae, int f) {
+        return dev.jlens.analysis.FeatureDashboard.of(model(), sae, f, requireRun());
+    }
+
+    /** {@link #feature(dev.jlens.sae.SAE, int)} with its corpus statistics and top contexts ({@code featureContexts(folder)}). */
+    public static dev.jlens.analysis.FeatureDashboard feature(dev.jlens.sae.SAE sae, int f, dev.jlens.sae.FeatureStatistics stats) {
+        HookedTransformer m = model();
+        return Work.cancellable("feature", () -> dev.jlens.analysis.FeatureDashboard.of(m, sae, f, requireRun()).withContexts(m, sae, stats));
+    }
+
+    /** A feature-contexts results folder ({@code ./jlens experiment feature-contexts …}). */
+    public static dev.jlens.experiment.FeatureContexts featureContexts(@Completes(ArgKind.PATH) String folder) {
+        return Work.cancellable("featureContexts", () -> dev.jlens.experiment.FeatureContexts.open(Path.of(folder)));
+    }
+
     // ------------------------------------------------------------------ dataset-scale experiments
 
     /** A text file read with the session model's tokenizer: {@code var c = corpus("../shared/data/tinyshakespeare/input.txt")}. */

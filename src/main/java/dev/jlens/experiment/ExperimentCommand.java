@@ -51,6 +51,9 @@ public final class ExperimentCommand {
         AtomicReference<Thread> hook = new AtomicReference<>();
         try {
             return Cli.run("jlens experiment", err, () -> {
+                if (args.length > 0 && args[0].equals("feature-contexts")) {
+                    return featureContexts(Arrays.copyOfRange(args, 1, args.length), out, envModel, root, freeSpace);
+                }
                 Parsed p;
                 try {
                     p = parseCommand(args);
@@ -234,7 +237,7 @@ public final class ExperimentCommand {
         if (args.length == 0) throw new UsageException("name the experiment: jlens experiment block-internals …");
         if (args[0].equals("--help") || args[0].equals("-h")) throw new CommandLines.HelpRequested();
         if (!args[0].equals("block-internals")) {
-            throw new UsageException("unknown experiment '" + args[0] + "': the one there is is block-internals");
+            throw new UsageException("unknown experiment '" + args[0] + "': there are block-internals and feature-contexts");
         }
         BlockInternalsArgs a = new BlockInternalsArgs();
         CommandLines.parse(a, Arrays.copyOfRange(args, 1, args.length));
@@ -272,4 +275,89 @@ public final class ExperimentCommand {
     static String usage() {
         return CommandLines.usage(new BlockInternalsArgs());
     }
+
+    // ---------------------------------------------------------------- feature-contexts
+
+    /** {@code jlens experiment feature-contexts}'s command line. */
+    @Command(name = "jlens experiment feature-contexts", customSynopsis = FC_HEADER, footer = FC_FOOTER)
+    static final class FeatureContextsArgs {
+        @Option(names = {"--help", "-h"}, usageHelp = true, description = "this text")
+        boolean help;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "the model  [$JLENS_MODEL, else artifacts/shakespeare-char]")
+        Path model;
+
+        @Option(names = "--sae", paramLabel = "DIR", required = true, description = "the SAE: a SAELens, sparsify or Gemma Scope folder")
+        Path sae;
+
+        @Option(names = "--hook", paramLabel = "NAME", description = "the hook it reads, where its files do not say (Gemma Scope, sparsify)")
+        String hook;
+
+        @Option(names = "--data", paramLabel = "FILE", required = true,
+                description = "UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once")
+        String data;
+
+        @Option(names = "--out", paramLabel = "DIR", required = true, description = "results folder (created; an existing one is resumed)")
+        Path out;
+
+        @Option(names = "--split", paramLabel = "S", converter = SplitName.class, description = "train, val or all  [val]")
+        Split split;
+
+        @Option(names = "--length", paramLabel = "N", converter = CommandLines.Positive.class, description = "tokens per window  [n_ctx]")
+        Integer length;
+
+        @Option(names = "--top-k", paramLabel = "K", converter = CommandLines.Positive.class, description = "contexts kept per feature  [20]")
+        Integer topK;
+
+        @Option(names = "--batch-size", paramLabel = "N", converter = CommandLines.Positive.class,
+                description = "samples per batch file  [about 32M activations]")
+        Integer batchSize;
+
+        @Option(names = "--threads", paramLabel = "N", converter = CommandLines.Positive.class, description = "compute threads  [all cores]")
+        Integer threads;
+
+        @Option(names = "--force", description = "replace what --out holds when it is another experiment's or damaged")
+        boolean force;
+    }
+
+    private static int featureContexts(String[] args, PrintStream out, String envModel, Path root, FreeSpace freeSpace) {
+        FeatureContextsArgs a = new FeatureContextsArgs();
+        try {
+            CommandLines.parse(a, args);
+        } catch (CommandLines.HelpRequested h) {
+            out.print(CommandLines.usage(new FeatureContextsArgs()));
+            return 0;
+        }
+        if (a.threads != null) dev.jlens.compute.Threads.set(a.threads);
+        HookedTransformer model = HookedTransformer.fromPretrained(ModelChoice.resolve(a.model, false, envModel, root).toString());
+        dev.jlens.sae.SAE sae = a.hook == null ? dev.jlens.sae.SAE.load(a.sae) : dev.jlens.sae.SAE.load(a.sae, a.hook);
+        Path data = Path.of(a.data);
+        if (!Files.exists(data) && a.data.equalsIgnoreCase("tinyshakespeare")) data = TinyShakespeare.file();
+        Corpus corpus = Corpus.read(data, model.tokenizer());
+        int length = a.length != null ? a.length : model.cfg().nCtx();
+        Dataset dataset = Dataset.windows(corpus, a.split == null ? Split.VAL : a.split, length, length);
+        FeatureContextsExperiment exp = FeatureContextsExperiment.of(model, sae, dataset);
+        if (a.topK != null) exp = exp.withTopK(a.topK);
+        if (a.batchSize != null) exp = exp.withBatchSize(a.batchSize);
+        FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace));
+        out.println(r);
+        return 0;
+    }
+
+    private static final String FC_HEADER = """
+            usage: jlens experiment feature-contexts --sae DIR --data FILE|tinyshakespeare --out DIR [options]
+
+            Runs windows of a text through the model to the SAE's hook, encodes them, and keeps for every
+            feature its top contexts and a histogram of its activations, in resumable, verified batches
+            with a manifest.json (the same folder layout as block-internals).
+            """;
+
+    private static final String FC_FOOTER = """
+
+            example:
+              jlens experiment feature-contexts --sae artifacts/shakespeare-char/saes/blocks.3.hook_resid_pre \\
+                  --data tinyshakespeare --split val --out results/features-val
+
+            read the results: FeatureContexts.open(Path.of(DIR)).top(feature, 8, 4); in the console featureContexts(DIR)
+            """;
 }

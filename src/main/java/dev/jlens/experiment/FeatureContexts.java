@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The merged results of a {@link FeatureContextsExperiment}: for each feature its top contexts over the whole corpus,
  * its activation histogram and its density. Merging reads one batch at a time and keeps features × k entries.
  */
-public final class FeatureContexts {
+public final class FeatureContexts implements dev.jlens.sae.FeatureStatistics {
     /** Histogram bins: four per decade from 10⁻³ to 10⁴, the first and last open-ended. */
     public static final int BINS = 28;
     private static final double LOG_MIN = -3, PER_DECADE = 4;
@@ -43,7 +43,7 @@ public final class FeatureContexts {
     }
 
     /** The lower edges of the bins (the first bin also holds everything below its edge). */
-    public static double[] binEdges() {
+    static double[] edges() {
         double[] e = new double[BINS];
         for (int b = 0; b < BINS; b++) e[b] = Math.pow(10, LOG_MIN + b / PER_DECADE);
         return e;
@@ -114,40 +114,37 @@ public final class FeatureContexts {
         return manifest;
     }
 
-    /** The hook the SAE reads. */
+    @Override
     public String hookName() {
         return (String) manifest.sae().get("hook_name");
     }
 
-    /**
-     * One place a feature fired: its activation there, the sample and position, and the sample's tokens from
-     * {@code before} tokens before to {@code after} after (cut at the sample's ends).
-     *
-     * @param maxIndex where the max is within {@code tokenIds}
-     */
-    public record Context(int feature, float value, int sample, int position, int[] tokenIds, int maxIndex) {}
-
-    /** Feature {@code f}'s top contexts, largest first, each {@code before}/{@code after} tokens around its max. */
-    public List<Context> top(int f, int before, int after) {
+    @Override
+    public List<TopContext> top(int f, int before, int after) {
         check(f);
-        List<Context> out = new ArrayList<>();
+        List<TopContext> out = new ArrayList<>();
         for (int i = 0; i < k && rows[f * k + i] >= 0; i++) {
             long row = rows[f * k + i];
             int sample = (int) (row / length), pos = (int) (row % length);
             int[] sampleTokens = sampleTokens(sample);
             int from = Math.max(0, pos - before), to = Math.min(length, pos + after + 1);
-            out.add(new Context(f, values[f * k + i], sample, pos, Arrays.copyOfRange(sampleTokens, from, to), pos - from));
+            out.add(new TopContext(f, values[f * k + i], sample, pos, Arrays.copyOfRange(sampleTokens, from, to), pos - from));
         }
         return out;
     }
 
-    /** Counts of feature {@code f}'s positive activations per bin of {@link #binEdges()}. */
+    @Override
+    public double[] binEdges() {
+        return edges();
+    }
+
+    @Override
     public long[] histogram(int f) {
         check(f);
         return Arrays.copyOfRange(histogram, f * BINS, (f + 1) * BINS);
     }
 
-    /** The fraction of tokens on which feature {@code f} fired. */
+    @Override
     public double density(int f) {
         long fired = 0;
         for (long c : histogram(f)) fired += c;
@@ -161,7 +158,8 @@ public final class FeatureContexts {
         return dead;
     }
 
-    private int[] sampleTokens(int sample) {
+    @Override
+    public int[] sampleTokens(int sample) {
         for (Manifest.Batch b : manifest.batches()) {
             if (sample >= b.firstSample() && sample < b.firstSample() + b.samples()) {
                 try (SafeTensors st = SafeTensors.open(folder.resolve(b.file()))) {

@@ -26,7 +26,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Each {@code batch-NNNNN.safetensors} holds {@code tokens [samples, length]} (I32), {@code top_values [d_sae, k]}
  * (F32, largest first, 0 where a feature fired fewer than k times), {@code top_rows [d_sae, k]} (I32: sample·length +
  * position within the batch, −1 for none) and {@code histogram [d_sae, bins]} (I32 counts of activations > 0 in the
- * bins of {@link FeatureContexts#binEdges()}).
+ * bins of {@link FeatureContexts#edges()}).
  */
 public final class FeatureContextsExperiment implements BatchedExperiment {
     /** Activations held at once in a batch, [tokens, d_sae] floats: about 128 MB. */

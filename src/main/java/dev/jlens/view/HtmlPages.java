@@ -26,8 +26,14 @@ public final class HtmlPages {
 
     /** Several heatmaps, one after the other, each with its own legend (see {@link #heatmap}). */
     public static String heatmaps(List<Heatmap> panels) {
+        return heatmaps(panels, null);
+    }
+
+    /** Several heatmaps and, after them, preformatted text (a dashboard's tables), all in one self-contained page. */
+    public static String heatmaps(List<Heatmap> panels, String text) {
         StringBuilder b = new StringBuilder();
         for (Heatmap h : panels) b.append(table(h));
+        if (text != null) b.append("<pre class=\"tok\">").append(Html.escape(text)).append("</pre>\n");
         String css = """
                 table.heatmap { border-collapse: collapse; }
                 table.heatmap td { min-width: 22px; height: 22px; padding: 1px 4px; text-align: center; font-size: 12px; border: 1px solid #fff; }

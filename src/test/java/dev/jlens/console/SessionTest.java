@@ -194,6 +194,31 @@ class SessionTest {
     }
 
     @Test
+    void anSaeLoadsRunsSplicedInShowsAFeatureAndItsHookNamesComplete(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path folder = dir.resolve("sae");
+        Files.createDirectories(folder);
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(1);
+        java.util.Map<String, INDArray> w = new java.util.LinkedHashMap<>();
+        w.put("W_enc", org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64, 32));
+        w.put("b_enc", org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32));
+        w.put("W_dec", org.nd4j.linalg.factory.Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 32, 64));
+        w.put("b_dec", org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 64));
+        dev.jlens.load.SafeTensors.write(folder.resolve("sae_weights.safetensors"), w, java.util.Map.of());
+        Files.writeString(folder.resolve("cfg.json"), "{\"architecture\": \"standard\", \"d_in\": 64, \"d_sae\": 32,"
+                + " \"hook_name\": \"blocks.1.hook_resid_pre\"}");
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);
+        session.eval("var sae = loadSae(\"" + folder + "\")\nrunWithSaes(\"ROMEO:\", sae.withErrorTerm())\nfeature(sae, 3)",
+                new Feedback(ps, ps, Feedback.Style.CONSOLE, null), false);
+        String printed = out.toString(StandardCharsets.UTF_8) + shown.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("SAE[standard, blocks.1.hook_resid_pre"), printed);
+        assertTrue(printed.contains("Feature 3 on the prompt") && printed.contains("promoted"), printed);
+        assertFalse(printed.contains("Exception"), printed);
+        List<String> names = complete("cache(\"blocks.1.hook_resid_pre.hook_sae_a");
+        assertTrue(names.stream().anyMatch(n -> n.contains("hook_sae_acts_post")), "completion knows the SAE's hook points: " + names);
+    }
+
+    @Test
     void aBatchOfPromptsIsOneRunAndItsLossSkipsThePadding() {
         ByteArrayOutputStream shown = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(shown, true, StandardCharsets.UTF_8);

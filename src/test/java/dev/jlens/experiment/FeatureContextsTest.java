@@ -86,9 +86,9 @@ class FeatureContextsTest {
         int[] wired = {e, colon};
         long[] expected = {es, colons};
         for (int f = 0; f < 2; f++) {
-            List<FeatureContexts.Context> top = r.top(f, 4, 2);
+            List<dev.jlens.sae.FeatureStatistics.TopContext> top = r.top(f, 4, 2);
             assertEquals(Math.min(5, expected[f]), top.size(), "all of its occurrences when fewer than k");
-            for (FeatureContexts.Context c : top) assertEquals(wired[f], c.tokenIds()[c.maxIndex()], "feature " + f + " fired off its token");
+            for (dev.jlens.sae.FeatureStatistics.TopContext c : top) assertEquals(wired[f], c.tokenIds()[c.maxIndex()], "feature " + f + " fired off its token");
             long fired = 0;
             for (long n : r.histogram(f)) fired += n;
             assertEquals(expected[f], fired, "it fires on every occurrence of its token and nowhere else");
@@ -118,5 +118,30 @@ class FeatureContextsTest {
         ResultsFolderException x = assertThrows(ResultsFolderException.class, () -> other.run(killed, quiet()));
         assertTrue(x.getMessage().contains("another SAE"), x.getMessage());
         assertFalse(x.getMessage().isBlank());
+    }
+
+    @Test
+    void theDashboardShowsTheContextsAndThePromptAsTheSaeComputesThem() {
+        int e = MODEL.tokenizer().encode("e")[0];
+        SAE sae = wiredTo(e);
+        FeatureContexts r = FeatureContextsExperiment.of(MODEL, sae, windows()).withTopK(4).withBatchSize(2).run(tmp.resolve("d"), quiet());
+        var d = dev.jlens.analysis.FeatureDashboard.of(MODEL, sae, 0, "Here be thee").withContexts(MODEL, sae, r);
+        List<String> prompt = d.prompt();
+        for (int i = 0; i < prompt.size(); i++) {
+            assertEquals(prompt.get(i).equals("e"), d.promptActs()[i] > 0, "fires exactly on the prompt's e's: " + prompt.get(i));
+        }
+        assertEquals(4, d.contexts().size());
+        for (var c : d.contexts()) {
+            assertEquals("e", c.tokens().get(c.maxIndex()));
+            // Recomputed on the whole sample, the max is the value the corpus run kept.
+            assertEquals(c.max(), c.acts()[c.maxIndex()], 1e-5);
+        }
+        var panels = d.panels();
+        assertEquals(2, panels.size());
+        assertEquals("e", panels.get(1).text(0, panels.get(1).colLabels().indexOf("max")));
+        String text = d.toText(dev.jlens.view.TerminalStyle.plain());
+        assertTrue(text.contains("Top contexts of feature 0") && text.contains("activation density"), text);
+        String html = d.html();
+        assertTrue(html.contains("Top contexts of feature 0") && !html.contains("http://") && !html.contains("https://"));
     }
 }
