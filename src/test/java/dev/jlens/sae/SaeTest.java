@@ -94,6 +94,18 @@ class SaeTest {
     }
 
     @Test
+    void anAttentionSaeReadsHookZFlattenedAcrossHeads() {
+        SAE id = identity(64, "blocks.0.attn.hook_z");   // gpt2-tiny: 4 heads × d_head 16 = 64
+        INDArray tokens = GPT2.toTokens("Hello world");
+        Run run = id.withErrorTerm().runWithCache(GPT2, tokens);
+        INDArray z = run.cache().get("z", 0);                                           // [1, pos, 4, 16]
+        INDArray in = run.cache().get("blocks.0.attn.hook_z.hook_sae_input");           // [1, pos, 64]
+        assertArrayEquals(new long[] {1, z.size(1), 64}, in.shape());
+        assertArrayEquals(z.dup('c').data().asFloat(), in.dup('c').data().asFloat(), 0f, "heads side by side, head-major as SAELens flattens");
+        assertArrayEquals(GPT2.forward(tokens).data().asFloat(), id.runWithCache(GPT2, tokens).logits().data().asFloat(), 0f);
+    }
+
+    @Test
     void withTheErrorTermTheRunIsExactlyThePlainRunAndTheCacheHasSaeLensNames() {
         SAE sae = random(64, 96, "blocks.1.hook_resid_pre", 7);
         INDArray tokens = GPT2.toTokens("Hello world, hello world");
