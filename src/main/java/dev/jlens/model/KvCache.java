@@ -17,11 +17,25 @@ final class KvCache {
     private final float[][] keys;     // per block: [capacity, kv_heads · d_head], rows 0 .. length + new rows
     private final float[][] values;
     private int length;
+    private final int expected;       // positions the first append makes room for
 
     KvCache(int layers) {
+        this(layers, 0);
+    }
+
+    /**
+     * @param expectedPositions how many positions the generation will reach (prompt and new tokens), room made for
+     *                          them at once so that the arrays do not grow (and leave old copies to the collector)
+     *                          along the way; at most {@link #MAX_UPFRONT}, beyond which they double as needed
+     */
+    KvCache(int layers, int expectedPositions) {
         keys = new float[layers][];
         values = new float[layers][];
+        expected = Math.min(Math.max(0, expectedPositions), MAX_UPFRONT);
     }
+
+    /** Positions reserved up front at most: a long n_ctx and a large token budget should not reserve gigabytes. */
+    static final int MAX_UPFRONT = 4096;
 
     /** Tokens cached so far: the absolute position of the next token. */
     int length() {
@@ -43,7 +57,11 @@ final class KvCache {
         copy.close();
         int width = (int) (x.size(2) * x.size(3));
         int need = (length + (int) x.size(1)) * width;
-        if (rows == null || rows.length < need) rows = Arrays.copyOf(rows == null ? new float[0] : rows, Math.max(need, 2 * (rows == null ? 0 : rows.length)));
+        if (rows == null) {
+            rows = new float[Math.max(need, expected * width)];
+        } else if (rows.length < need) {
+            rows = Arrays.copyOf(rows, Math.max(need, 2 * rows.length));
+        }
         System.arraycopy(fresh, 0, rows, length * width, fresh.length);
         return rows;
     }
