@@ -1,6 +1,7 @@
 package dev.jlens.compute;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.nio.ShortBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -48,6 +49,55 @@ public final class Attention {
         /** The first key query {@code i} may see. */
         int firstKey(int i) {
             return window > 0 ? Math.max(0, i - window + 1) : 0;
+        }
+    }
+
+    /**
+     * A generation step's attention against a key/value cache (batch 1): the {@code shape.pos()} new tokens'
+     * queries, at absolute positions {@code start ..}, over the cached keys and values of positions
+     * {@code 0 .. start + pos - 1} (the new tokens' own included), with the causal mask, sliding window and soft
+     * cap as in {@link #causal}. Per query and head: scores by {@link Gemm#dot}, softmax, then {@code Σ p_j v_j}.
+     *
+     * @param q      {@code [pos, heads·dHead]} row-major
+     * @param keys   {@code [position, kvHeads·dHead]} row-major, at least {@code start + pos} rows
+     * @param values likewise
+     * @param z      {@code [pos, heads·dHead]} receiving {@code pattern · v}
+     */
+    public static void cached(float[] q, Shape shape, int start, float[] keys, float[] values, float[] z) {
+        int pos = shape.pos(), heads = shape.heads(), dHead = shape.dHead(), group = heads / shape.kvHeads();
+        int kvWidth = shape.kvHeads() * dHead, t = start + pos;
+        if (shape.batch() != 1) throw new IllegalArgumentException("a cached step runs one sequence");
+        if (keys.length < (long) t * kvWidth || values.length < (long) t * kvWidth) throw new IllegalArgumentException("the cache holds fewer than " + t + " positions");
+        float inv = (float) (1 / shape.scale()), cap = (float) shape.softCap();
+        float[] p = new float[t];
+        Arrays.fill(z, 0, pos * heads * dHead, 0f);
+        for (int i = 0; i < pos; i++) {
+            int query = start + i, first = shape.firstKey(query);
+            for (int h = 0; h < heads; h++) {
+                int qOff = (i * heads + h) * dHead, kvOff = (h / group) * dHead;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = first; j <= query; j++) {
+                    float sc = Gemm.dot(q, qOff, keys, j * kvWidth + kvOff, dHead) * inv;
+                    if (cap > 0) sc = (float) (cap * Math.tanh(sc / cap));
+                    p[j] = sc;
+                    max = Math.max(max, sc);
+                }
+                float sum = 0;
+                for (int j = first; j <= query; j++) {
+                    p[j] = (float) Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                float norm = 1 / sum;
+                for (int j = first; j <= query; j++) {
+                    float w = p[j] * norm;
+                    int vOff = j * kvWidth + kvOff, d = 0;
+                    FloatVector wv = FloatVector.broadcast(S, w);
+                    for (; d + L <= dHead; d += L) {
+                        wv.fma(FloatVector.fromArray(S, values, vOff + d), FloatVector.fromArray(S, z, qOff + d)).intoArray(z, qOff + d);
+                    }
+                    for (; d < dHead; d++) z[qOff + d] = Math.fma(w, values[vOff + d], z[qOff + d]);
+                }
+            }
         }
     }
 

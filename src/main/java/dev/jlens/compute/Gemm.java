@@ -244,6 +244,10 @@ public final class Gemm {
         int m = (int) x.size(0), k = (int) x.size(1);
         float[] a = Scratch.toHeap(x, Scratch.IN_A);
         float[] b = bias == null ? null : Scratch.toHeap(bias);
+        if (m <= DOT_ROWS) {
+            productTransposedFewRows(a, m, k, wtBuf, wtOffset, heapRows, n, b, out);
+            return;
+        }
         // xᵀ in panels of PT rows of x: xp[p][kk·PT + r] = x[p·PT + r, kk], zero past m.
         int panels = (m + PT - 1) / PT;
         float[] xp = packTransposed(a, m, k, Scratch.of(0).floats(Scratch.IN_B, panels * k * PT));
@@ -288,6 +292,70 @@ public final class Gemm {
             }
             for (int i = 0; i < m; i++) outBuf.put((int) (out.offset() + (long) i * n + n0), c, i * NB, rows);
         });
+    }
+
+    /**
+     * Up to this many rows of x, {@link #productTransposed} takes dot products of each weight row with each
+     * row of x instead of broadcasting weight rows against {@link #PT}-wide panels of xᵀ: a panel holds one
+     * row of x and {@code PT - 1} zeros when a generation step unembeds its one new token, so the panel
+     * kernel did {@code PT} times the arithmetic (3 vector products per weight element), which made the tied
+     * unembedding (50,257 × 768) more than half of a GPT-2 decode step. The dot products read each weight
+     * row once for all rows of x, which is all a matrix-vector product can do.
+     */
+    static final int DOT_ROWS = 4;
+
+    /**
+     * {@link #productTransposed} for at most {@link #DOT_ROWS} rows of x. Each output is {@link #dot} of one
+     * weight row and one row of x plus the bias: the same code for every row whatever m and the thread count,
+     * and the same bits for weights read in place or from {@link PackedRows}. (Its sums run in another order
+     * than the panel kernel's, so a product with more rows than {@link #DOT_ROWS} may differ from this one
+     * in the last bits of a row.)
+     */
+    private static void productTransposedFewRows(float[] a, int m, int k, StoredFloats wtBuf, long wtOffset,
+                                                 PackedRows heapRows, int n, float[] b, INDArray out) {
+        FloatBuffer outBuf = Layouts.floats(out);
+        int tasks = (n + NB - 1) / NB;
+        Parallel.forEach(tasks, (t, worker) -> {
+            int n0 = t * NB, rows = Math.min(NB, n - n0);
+            Scratch s = Scratch.of(worker);
+            float[] wRows;
+            int wStart;
+            if (heapRows != null) {
+                wRows = heapRows.data();
+                wStart = n0 * k;
+            } else {
+                wRows = s.packed(NB * k);
+                wStart = 0;
+                wtBuf.get(wtOffset + (long) n0 * k, wRows, 0, rows * k);
+            }
+            float[] c = s.staging(m * NB);            // [m, NB]
+            for (int r = 0; r < rows; r++) {
+                float add = b == null ? 0f : b[n0 + r];
+                for (int i = 0; i < m; i++) c[i * NB + r] = dot(wRows, wStart + r * k, a, i * k, k) + add;
+            }
+            for (int i = 0; i < m; i++) outBuf.put((int) (out.offset() + (long) i * n + n0), c, i * NB, rows);
+        });
+    }
+
+    /**
+     * {@code Σ u[uOff + j] · v[vOff + j]} over j < k: four vector accumulators (vectors j ≡ 0, 1, 2, 3 mod 4),
+     * added pairwise, {@link VectorMath#sum} across the lanes, then the last {@code k mod L} products in order.
+     * The same bits in the interpreter and in compiled code (fma and add are exact operations; the lane sum is
+     * VectorMath's fixed order).
+     */
+    static float dot(float[] u, int uOff, float[] v, int vOff, int k) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        int j = 0;
+        for (; j + 4 * L <= k; j += 4 * L) {
+            s0 = FloatVector.fromArray(S, u, uOff + j).fma(FloatVector.fromArray(S, v, vOff + j), s0);
+            s1 = FloatVector.fromArray(S, u, uOff + j + L).fma(FloatVector.fromArray(S, v, vOff + j + L), s1);
+            s2 = FloatVector.fromArray(S, u, uOff + j + 2 * L).fma(FloatVector.fromArray(S, v, vOff + j + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, u, uOff + j + 3 * L).fma(FloatVector.fromArray(S, v, vOff + j + 3 * L), s3);
+        }
+        for (; j + L <= k; j += L) s0 = FloatVector.fromArray(S, u, uOff + j).fma(FloatVector.fromArray(S, v, vOff + j), s0);
+        float sum = VectorMath.sum(s0.add(s1).add(s2.add(s3)));
+        for (; j < k; j++) sum = Math.fma(u[uOff + j], v[vOff + j], sum);
+        return sum;
     }
 
     /**

@@ -298,8 +298,8 @@ final class Forward {
         }
         INDArray z;
         if (ctx.kv() != null) {
-            INDArray[] all = ctx.kv().append(l, k, v);                         // the keys and values of every token so far
-            z = cachedAttention(l, q, all[0], all[1], ctx.start(), s);
+            ctx.kv().append(l, k, v);                                          // the new tokens' keys and values after the cached ones
+            z = cachedAttention(l, q, ctx.kv(), ctx.start(), s);
         } else if (!ctx.hooked(h.attnScores()) && !ctx.hooked(h.pattern())) {
             // Hooks that changed q, k or v in place changed qkv itself; new arrays are put side by side again.
             INDArray joined = q == qView && k == kView && v == vView ? qkv : sameAsQkv(q, k, v, batch, pos, s);
@@ -343,30 +343,20 @@ final class Forward {
 
     /**
      * A generation step's attention: the new tokens' queries ({@code [1, m, head, d_head]}, from absolute position
-     * {@code start}) over the keys and values of every token so far ({@code [1, start + m, kv_head, d_head]}), with
-     * the causal mask, sliding window and soft cap as in a whole run. Few queries: ND4J's products suffice.
+     * {@code start}) over the keys and values of every token so far (block {@code l}'s rows of {@code kv}), with
+     * the causal mask, sliding window and soft cap as in a whole run ({@link Attention#cached}).
      *
      * @return z {@code [1, m, head, d_head]}
      */
-    private INDArray cachedAttention(int l, INDArray q, INDArray kAll, INDArray vAll, int start, Arena.Scope s) {
-        int heads = cfg.nHeads(), group = heads / cfg.nKvHeads(), m = (int) q.size(1), t = (int) kAll.size(1);
-        INDArray qh = s.track(q.permute(0, 2, 1, 3).dup('c'));                  // [1, head, m, d_head]
-        INDArray kt = s.track(perQueryHead(kAll, heads, group, s).permute(0, 1, 3, 2).dup('c')); // [1, head, d_head, t]
-        INDArray scores = s.track(Nd4j.matmul(qh, kt)).divi(cfg.attnScale());   // [1, head, m, t]
-        if (arch.attnSoftCap() > 0) softCap(scores, arch.attnSoftCap());
-        int window = arch.windowOf(l);
-        float[] mask = new float[m * t];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < t; j++) {
-                int query = start + i;
-                if (j > query || (window > 0 && query - j >= window)) mask[i * t + j] = Float.NEGATIVE_INFINITY;
-            }
-        }
-        scores.reshape('c', heads, (long) m * t).addiRowVector(Nd4j.create(mask, new long[] {(long) m * t}, 'c'));
-        INDArray pattern = s.alloc(scores.shape());
-        Nd4j.exec(new SoftMax(scores, pattern, 3));
-        INDArray zh = s.track(Nd4j.matmul(pattern, perQueryHead(vAll, heads, group, s)));   // [1, head, m, d_head]
-        return s.track(zh.permute(0, 2, 1, 3).dup('c'));                         // [1, m, head, d_head]
+    private INDArray cachedAttention(int l, INDArray q, KvCache kv, int start, Arena.Scope s) {
+        int m = (int) q.size(1);
+        INDArray qc = s.track(q.dup('c'));
+        float[] qf = qc.reshape(q.length()).toFloatVector();                     // [m, head·d_head]
+        float[] z = new float[qf.length];
+        Attention.cached(qf, attentionShape(l, 1, m), start, kv.keys(l), kv.values(l), z);
+        INDArray out = s.alloc(1, m, cfg.nHeads(), cfg.dHead());
+        out.data().asNioFloat().put((int) out.offset(), z, 0, z.length);
+        return out;                                                             // [1, m, head, d_head]
     }
 
     /** {@code z · W_O + b_O} ({@code [batch·pos, d_model]}), through {@code hook_result} when it is asked for. */

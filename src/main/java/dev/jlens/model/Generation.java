@@ -58,7 +58,7 @@ final class Generation {
         long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         SplittableRandom random = new SplittableRandom(sampling.seed());
         int eos = model.hasTokenizer() ? model.tokenizer().eosTokenId().orElse(-1) : -1;
-        KvCache kv = withKvCache && promptIds.length <= cfg.nCtx() ? new KvCache(cfg.nLayers()) : null;
+        KvCache kv = withKvCache && promptIds.length <= cfg.nCtx() ? new KvCache(cfg.nLayers(), Math.min(cfg.nCtx(), promptIds.length + maxNewTokens)) : null;
         try {
             return sample(seq, promptIds.length, maxNewTokens, sampling, onToken, random, eos, kv);
         } finally {

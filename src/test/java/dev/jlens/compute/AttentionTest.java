@@ -128,4 +128,37 @@ class AttentionTest {
             assertEquals(cast.getFloat(i), mine, "bf16 of " + values[i]);
         }
     }
+
+    /**
+     * A generation step against a key/value cache: the last m queries over the cached keys and values give the
+     * definition's z for those positions, with grouped key/value heads, a soft cap and a sliding window.
+     */
+    @Test
+    void aCachedStepGivesTheDefinitionsOutputForItsQueries() {
+        Random r = new Random(9);
+        int pos = 23, heads = 4, kvHeads = 2, dHead = 20;   // dHead: one vector and a scalar tail on 16 lanes
+        for (Attention.Shape whole : new Attention.Shape[] {
+                new Attention.Shape(1, pos, heads, kvHeads, dHead, Math.sqrt(dHead), 0, 0),
+                new Attention.Shape(1, pos, heads, kvHeads, dHead, 3.0, 5.0, 6)}) {
+            int width = whole.width(), kvWidth = kvHeads * dHead, qWidth = heads * dHead;
+            float[] qkv = new float[pos * width];
+            for (int i = 0; i < qkv.length; i++) qkv[i] = (float) r.nextGaussian();
+            Reference want = naive(qkv, whole);
+            float[] keys = new float[pos * kvWidth], values = new float[pos * kvWidth];
+            for (int j = 0; j < pos; j++) {
+                System.arraycopy(qkv, j * width + qWidth, keys, j * kvWidth, kvWidth);
+                System.arraycopy(qkv, j * width + qWidth + kvWidth, values, j * kvWidth, kvWidth);
+            }
+            for (int m : new int[] {1, 3}) {
+                int start = pos - m;
+                float[] q = new float[m * qWidth], z = new float[m * qWidth];
+                for (int i = 0; i < m; i++) System.arraycopy(qkv, (start + i) * width, q, i * qWidth, qWidth);
+                Attention.Shape step = new Attention.Shape(1, m, heads, kvHeads, dHead, whole.scale(), whole.softCap(), whole.window());
+                Attention.cached(q, step, start, keys, values, z);
+                for (int i = 0; i < m; i++) for (int h = 0; h < heads; h++) for (int d = 0; d < dHead; d++) {
+                    assertEquals(want.z()[0][start + i][h][d], z[(i * heads + h) * dHead + d], 1e-5, whole + " m=" + m + " query " + (start + i));
+                }
+            }
+        }
+    }
 }

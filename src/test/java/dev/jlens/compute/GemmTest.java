@@ -103,6 +103,31 @@ class GemmTest {
         }
     }
 
+    /**
+     * Up to {@link Gemm#DOT_ROWS} rows (a generation step's unembedding) the transposed product takes dot products:
+     * each row of the result is the same bits as that row multiplied alone, and with a bfloat16 weight too.
+     */
+    @Test
+    void aFewRowsUnembedAsDotProductsEachRowAsIfAlone() {
+        Random r = new Random(6);
+        int k = 768 + 5, n = 300;   // k: whole groups of four vectors, one more vector and a scalar tail
+        INDArray wt = random(r, n, k), bias = random(r, 1, n).reshape(n);
+        Gemm.PackedRows rows = Gemm.packRows(wt);
+        for (int m = 1; m <= Gemm.DOT_ROWS; m++) {
+            INDArray x = random(r, m, k), out = Nd4j.createUninitialized(DataType.FLOAT, m, n);
+            Gemm.linearTransposed(x, rows, bias, out);
+            assertClose(naive(x, wt, bias, true), out, k, "dot rows m=" + m);
+            for (int i = 0; i < m; i++) {
+                INDArray alone = Nd4j.createUninitialized(DataType.FLOAT, 1, n);
+                Gemm.linearTransposed(x.getRow(i, true).dup('c'), wt, bias, alone);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone.toFloatVector(), out.getRow(i).toFloatVector(), "row " + i + " of " + m);
+            }
+        }
+        INDArray x = random(r, 1, k), wBf16 = wt.castTo(DataType.BFLOAT16), out = Nd4j.createUninitialized(DataType.FLOAT, 1, n);
+        Gemm.linearTransposed(x, wBf16, null, out);
+        assertClose(naive(x, wBf16.castTo(DataType.FLOAT), null, true), out, k, "dot rows, bfloat16 weight");
+    }
+
     @Test
     void readsViewsAndWritesOnlyItsOutput() {
         Random r = new Random(3);
