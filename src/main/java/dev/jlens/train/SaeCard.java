@@ -53,7 +53,7 @@ final class SaeCard {
                 String.format(Locale.ROOT, "%,d", c.batchSize()), Progress.duration(r.seconds()));
         b.append(String.format(Locale.ROOT, "%nSettings: Adam lr %s (β 0.9, 0.999, constant), seed %d%s.%n%n", c.lr(), c.seed(),
                 s.activation() == SaeConfig.Activation.TOPK ? "" : ", L1 coefficient " + c.l1()));
-        b.append("Reproduce (from the repository root; the SAE's files come out byte for byte the same):\n\n```\n").append(command).append("\n```\n");
+        b.append("Reproduce (from the repository root; on the same CPU and thread count the SAE's files come out byte for byte the same):\n\n```\n").append(command).append("\n```\n");
         return b.toString();
     }
 

@@ -46,6 +46,12 @@ public record SaeTrainConfig(SaeConfig.Activation activation, int dSae, int k, d
         if (v < 1) throw new IllegalArgumentException(option + " must be at least 1, got " + v);
     }
 
+    /** The same run, recording {@code name} as the model the activations come from. */
+    public SaeTrainConfig withModelName(String name) {
+        return new SaeTrainConfig(activation, dSae, k, l1, lr, steps, batchSize, seed, deadWindowTokens, checkpointEvery, logEvery, hookName,
+                name, out, resume);
+    }
+
     /** The SAE this run trains on activations of width {@code dIn}. */
     SaeConfig saeConfig(int dIn) {
         return new SaeConfig(activation, activation == SaeConfig.Activation.TOPK ? k : 0, dIn, dSae, dIn, hookName, null, true,

@@ -71,11 +71,11 @@ public final class TrainSaeCommand {
         @Option(names = "--l1", paramLabel = "X", order = 9, description = "L1 coefficient (relu)  [5]")
         double l1 = 5;
 
-        @Option(names = "--lr", paramLabel = "X", order = 10, description = "Adam learning rate  [4e-4]")
-        double lr = 4e-4;
+        @Option(names = "--lr", paramLabel = "X", order = 10, description = "Adam learning rate  [2e-3]")
+        double lr = 2e-3;
 
-        @Option(names = "--steps", paramLabel = "N", order = 11, description = "optimizer steps  [2000]")
-        int steps = 2000;
+        @Option(names = "--steps", paramLabel = "N", order = 11, description = "optimizer steps  [1200]")
+        int steps = 1200;
 
         @Option(names = "--batch-size", paramLabel = "N", order = 12, description = "activation rows per step  [2048]")
         int batchSize = 2048;
@@ -125,18 +125,8 @@ public final class TrainSaeCommand {
             }
             if (p.args().threads != null) Trainer.threads(p.args().threads);
             Job job = Job.start(p, args, out, Progress.stdoutIsTerminal());
-            Thread hook = installSignalHandler ? new Thread(job.trainer()::stop, "jlens-train-sae-stop") : null;
-            if (hook != null) Runtime.getRuntime().addShutdownHook(hook);
-            try {
+            try (GracefulStop ignored = new GracefulStop(job.trainer()::stop, "jlens-train-sae-stop", installSignalHandler)) {
                 return job.finish().completed() ? 0 : 130;
-            } finally {
-                if (hook != null) {
-                    try {
-                        Runtime.getRuntime().removeShutdownHook(hook);
-                    } catch (IllegalStateException shuttingDown) {
-                        // Ctrl-C: the hook is running
-                    }
-                }
             }
         });
     }
@@ -182,9 +172,7 @@ public final class TrainSaeCommand {
             HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
             Corpus corpus = a.data == null ? null : Corpus.read(Trainer.resolveData(Path.of(a.data)), model.tokenizer());
             int ctx = a.context != null ? a.context : model.cfg().nCtx();
-            SaeTrainConfig c = p.config();
-            SaeTrainConfig named = new SaeTrainConfig(c.activation(), c.dSae(), c.k(), c.l1(), c.lr(), c.steps(), c.batchSize(), c.seed(),
-                    c.deadWindowTokens(), c.checkpointEvery(), c.logEvery(), c.hookName(), model.cfg().modelName(), c.out(), c.resume());
+            SaeTrainConfig named = p.config().withModelName(model.cfg().modelName());
             ActivationSource rows = a.activations != null ? MatrixActivations.fromResults(a.activations, a.hook)
                     : new ModelActivations(model, corpus, a.hook, Math.max(1, 4096 / ctx), ctx, a.seed);
             out.println("training a " + named.activation().name().toLowerCase(Locale.ROOT) + " SAE (" + rows.width() + " → " + named.dSae()
