@@ -15,17 +15,18 @@ final class SaeCard {
     private SaeCard() {}
 
     /** Writes the card into the run's folder; returns its path. */
-    static Path write(SaeTrainResult r, SaeTrainConfig c, Reconstruction figures, String source, String command) {
+    /** @param measuredOn what the figures were measured on ("val tokens", "training rows") */
+    static Path write(SaeTrainResult r, SaeTrainConfig c, Reconstruction figures, String measuredOn, String source, String command) {
         Path file = r.out().resolve("README.md");
         try {
-            AtomicFiles.write(file, text(r, c, figures, source, command).getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(file, text(r, c, figures, measuredOn, source, command).getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("the SAE is saved, but its card " + file + " was not written: " + e.getMessage(), e);
         }
         return file;
     }
 
-    static String text(SaeTrainResult r, SaeTrainConfig c, Reconstruction f, String source, String command) {
+    static String text(SaeTrainResult r, SaeTrainConfig c, Reconstruction f, String measuredOn, String source, String command) {
         SaeConfig s = r.sae().cfg();
         StringBuilder b = new StringBuilder();
         b.append("# SAE: ").append(s.hookName()).append(" of ").append(c.modelName()).append("\n\n");
@@ -34,18 +35,16 @@ final class SaeCard {
                 s.activation() == SaeConfig.Activation.TOPK ? "TopK (k = " + s.k() + ")" : "ReLU (L1 " + c.l1() + ")", s.dIn(), s.dSae(),
                 s.activation() == SaeConfig.Activation.TOPK ? "" : ", decoder rows of unit norm", source, r.out()));
         b.append("| figure | value |\n|---|---|\n");
-        if (f != null) {
-            String on = String.format(Locale.ROOT, " (%,d val tokens)", f.tokens());
-            row(b, "explained variance" + on, "%.4f", f.explainedVariance());
-            row(b, "MSE per element" + on, "%.5f", f.mse());
-            row(b, "L0, features active per token" + on, "%.1f", f.l0());
-            row(b, "features never active" + on, "%d of %d", f.deadFeatures(), f.dSae());
-            if (!Double.isNaN(f.ceClean())) {
-                row(b, "CE loss, clean", "%.4f", f.ceClean());
-                row(b, "CE loss, SAE spliced in", "%.4f", f.ceSpliced());
-                row(b, "CE loss, hook zero-ablated", "%.4f", f.ceZeroAblated());
-                row(b, "CE loss recovered, (zero − spliced) / (zero − clean)", "%.4f", f.ceLossRecovered());
-            }
+        String on = String.format(Locale.ROOT, " (%,d %s)", f.tokens(), measuredOn);
+        row(b, "explained variance" + on, "%.4f", f.explainedVariance());
+        row(b, "MSE per element" + on, "%.5f", f.mse());
+        row(b, "L0, features active per token" + on, "%.1f", f.l0());
+        row(b, "features never active" + on, "%d of %d", f.deadFeatures(), f.dSae());
+        if (!Double.isNaN(f.ceClean())) {
+            row(b, "CE loss, clean", "%.4f", f.ceClean());
+            row(b, "CE loss, SAE spliced in", "%.4f", f.ceSpliced());
+            row(b, "CE loss, hook zero-ablated", "%.4f", f.ceZeroAblated());
+            row(b, "CE loss recovered, (zero − spliced) / (zero − clean)", "%.4f", f.ceLossRecovered());
         }
         row(b, String.format(Locale.ROOT, "dead features (none active in the last %,d training tokens)", c.deadWindowTokens()), "%d of %d",
                 r.deadFeatures(), s.dSae());

@@ -165,7 +165,7 @@ public final class TrainSaeCommand {
 
     /** A run set up: its trainer (to stop it), and what the card needs afterwards. */
     public record Job(SaeTrainer trainer, SaeTrainConfig config, HookedTransformer model, Corpus corpus, int context, int evalWindows,
-                      String source, String command, PrintStream out) {
+                      ActivationSource rows, String command, PrintStream out) {
         static Job start(Parsed p, String[] args, PrintStream out, boolean terminal) {
             Args a = p.args();
             Path modelPath = ModelChoice.resolve(a.model, false, System.getenv("JLENS_MODEL"), Path.of(System.getProperty("jlens.root", ".")));
@@ -177,7 +177,7 @@ public final class TrainSaeCommand {
                     : new ModelActivations(model, corpus, a.hook, Math.max(1, 4096 / ctx), ctx, a.seed);
             out.println("training a " + named.activation().name().toLowerCase(Locale.ROOT) + " SAE (" + rows.width() + " → " + named.dSae()
                     + ") on " + rows.describe());
-            return new Job(new SaeTrainer(named, rows, out, terminal), named, model, corpus, ctx, a.evalWindows, rows.describe(),
+            return new Job(new SaeTrainer(named, rows, out, terminal), named, model, corpus, ctx, a.evalWindows, rows,
                     "./jlens train-sae " + String.join(" ", args), out);
         }
 
@@ -194,11 +194,13 @@ public final class TrainSaeCommand {
                 out.println("stopped at step " + r.step() + "; continue with --resume");
                 return r;
             }
-            Reconstruction figures = corpus != null ? Reconstruction.of(model, r.sae(), evalTokens()) : null;
+            // Without a corpus there is no val split: the figures are the saved rows' own (and the card says so).
+            Reconstruction figures = corpus != null ? Reconstruction.of(model, r.sae(), evalTokens())
+                    : Reconstruction.ofRows(r.sae(), ((MatrixActivations) rows).rows());
             out.println(String.format(Locale.ROOT, "done: %d steps in %s; %d dead features", r.step(), Progress.duration(r.seconds()),
                     r.deadFeatures()));
-            if (figures != null) out.println(figures);
-            out.println("card: " + SaeCard.write(r, config, figures, source, command));
+            out.println(figures);
+            out.println("card: " + SaeCard.write(r, config, figures, corpus != null ? "val tokens" : "training rows", rows.describe(), command));
             return r;
         }
     }

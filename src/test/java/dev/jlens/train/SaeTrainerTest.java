@@ -205,6 +205,38 @@ class SaeTrainerTest {
         return new String[] {Integer.toString(status), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
     }
 
+    static final String TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
+            + "First Citizen:\nYou are all resolved rather to die than to famish?\n\nAll:\nResolved. resolved.\n";
+
+    @Test
+    void theCommandTrainsOnStreamedOrSavedActivationsAndWritesACard(@TempDir Path dir) throws Exception {
+        Path model = dev.jlens.testing.TestData.file("fixtures/charlm-tiny"), text = dir.resolve("text.txt");
+        Files.writeString(text, TEXT.repeat(8));
+        String[] streamed = runCommand("--model", model.toString(), "--data", text.toString(), "--hook", "blocks.0.hook_resid_post",
+                "--d-sae", "16", "--k", "4", "--steps", "6", "--batch-size", "32", "--context", "8", "--eval-windows", "2",
+                "--checkpoint-every", "3", "--out", dir.resolve("streamed").toString());
+        assertEquals("0", streamed[0], streamed[2]);
+        SAE sae = SAE.load(dir.resolve("streamed"));
+        assertEquals("blocks.0.hook_resid_post", sae.cfg().hookName());
+        String card = Files.readString(dir.resolve("streamed/README.md"));
+        assertTrue(card.contains("CE loss recovered") && card.contains("./jlens train-sae --model"), card);
+
+        var m = dev.jlens.model.HookedTransformer.fromPretrained(model.toString());
+        var corpus = dev.jlens.data.Corpus.read(text, m.tokenizer());
+        var quiet = dev.jlens.experiment.RunOptions.defaults().withOutput(QUIET, false);
+        dev.jlens.experiment.BlockInternalsExperiment.of(m, dev.jlens.data.Dataset.windows(corpus, dev.jlens.data.Split.TRAIN, 8, 8), 0)
+                .run(dir.resolve("results"), quiet);
+        String[] saved = runCommand("--model", model.toString(), "--activations", dir.resolve("results").toString(), "--hook",
+                "blocks.0.hook_resid_post", "--architecture", "relu", "--d-sae", "16", "--steps", "4", "--batch-size", "16",
+                "--out", dir.resolve("saved").toString());
+        assertEquals("0", saved[0], saved[2]);
+        assertTrue(Files.readString(dir.resolve("saved/README.md")).contains("explained variance"));
+        String[] wrongHook = runCommand("--model", model.toString(), "--activations", dir.resolve("results").toString(), "--hook",
+                "blocks.0.hook_mlp_in", "--out", dir.resolve("wrong").toString());
+        assertEquals("1", wrongHook[0]);
+        assertTrue(wrongHook[2].contains("holds no activations of blocks.0.hook_mlp_in"), wrongHook[2]);
+    }
+
     @Test
     void badOptionsAreOneLineAndStatusTwo() {
         String[][] cases = {
