@@ -91,6 +91,8 @@ final class HelpText {
         helper("load", "load(path)", "load another model and bind the helpers to it", "model = load(\"../shared/fixtures/gpt2-tiny\")");
         helper("train", "train(options)", "train a char-level model (./jlens train's options; train(\"--help\") lists them)",
                 "m = train(\"--data tinyshakespeare --out runs/tiny --steps 500\")");
+        helper("trainSae", "trainSae(options)", "train a sparse autoencoder on a hook's activations (./jlens train-sae's options)",
+                "var sae = trainSae(\"--data tinyshakespeare --hook blocks.2.hook_resid_pre --out runs/sae2 --steps 500\")");
         helper("use", "use(model)", "bind the helpers to a model you hold", "use(otherModel)");
         helper("println", "println(x)", "print a value as the console shows it", "println(cache(\"embed\"))");
         helper("lastError", "lastError()", "the full stack trace of the last error", "lastError()");

@@ -119,6 +119,25 @@ public final class Helpers {
         return Shown.mark(result.model());
     }
 
+    /**
+     * Trains a sparse autoencoder with {@code ./jlens train-sae}'s options, e.g.
+     * {@code var sae = trainSae("--data tinyshakespeare --hook blocks.2.hook_resid_pre --out runs/sae2 --steps 500")};
+     * {@code trainSae("--help")} lists them. Ctrl-C stops at a checkpoint ({@code --resume} continues). Returns the SAE.
+     */
+    public static dev.jlens.sae.SAE trainSae(String options) {
+        String[] args = options.isBlank() ? new String[0] : options.trim().split("\\s+");
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            out().print(dev.jlens.train.TrainSaeCommand.usage());
+            return null;
+        }
+        var job = dev.jlens.train.TrainSaeCommand.start(args, out());
+        var result = Work.stoppable("trainSae", job::finish, () -> {
+            job.trainer().stop();
+            out().println("stopping at the end of this step…");
+        }, "SAE training stopped; continue with --resume");
+        return result.sae();
+    }
+
     /** Binds the helpers to a model you built or loaded yourself. */
     public static HookedTransformer use(HookedTransformer m) {
         binding().use(m, m.cfg().modelName());

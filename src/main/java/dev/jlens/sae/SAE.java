@@ -82,6 +82,21 @@ public final class SAE implements Splice {
         return SaeFiles.load(folderOrFile, hookName);
     }
 
+    /**
+     * Saves it as SAELens does ({@code cfg.json} + {@code sae_weights.safetensors}, float32), each file replaced
+     * atomically; the same SAE gives the same bytes. ReLU and TopK SAEs (what jlens trains).
+     *
+     * @param modelName the model it reads, for SAELens's {@code model_name}; null when unknown
+     */
+    public void save(Path folder, String modelName) {
+        SaeWriter.save(this, folder, modelName);
+    }
+
+    /** {@link #save(Path, String)} without a model name. */
+    public void save(Path folder) {
+        save(folder, null);
+    }
+
     /** An SAE of a release SAELens knows, by its id there: {@code fromPretrained("gpt2-small-res-jb", "blocks.8.hook_resid_pre")}. */
     public static SAE fromPretrained(String release, String id) {
         return SaeReleases.load(release, id);

@@ -4,11 +4,11 @@ import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** TopK's activation: per row, the {@code k} largest positive values stay, every other value becomes 0. */
-final class TopK {
+public final class TopK {
     private TopK() {}
 
     /** In place on a c-ordered {@code [n, d]} array. Ties at the k-th value keep the lower index, as {@code torch.topk} does on CPU. */
-    static void keepLargest(INDArray rows, int k) {
+    public static void keepLargest(INDArray rows, int k) {
         int d = (int) rows.size(rows.rank() - 1);
         long n = rows.length() / d;
         FloatBuffer v = rows.data().asNioFloat();

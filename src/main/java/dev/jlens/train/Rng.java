@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * else was sampled.
  */
 final class Rng {
-    static final long INIT = 1, BATCH = 2, DROPOUT = 3, EVAL = 4;
+    static final long INIT = 1, BATCH = 2, DROPOUT = 3, EVAL = 4, WINDOWS = 5, SHUFFLE = 6;
 
     private Rng() {}
 

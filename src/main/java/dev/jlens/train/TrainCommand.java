@@ -5,8 +5,6 @@ import dev.jlens.cli.CommandLines;
 import dev.jlens.cli.Progress;
 import dev.jlens.cli.UsageException;
 import java.io.PrintStream;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -175,20 +173,7 @@ public final class TrainCommand {
     private static int train(Parsed parsed, PrintStream out, PrintStream err, boolean installSignalHandler) throws java.io.IOException {
         if (parsed.threads() != null) Trainer.threads(parsed.threads());
         Trainer trainer = new Trainer(parsed.config(), out, Progress.stdoutIsTerminal());
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = null;
-        if (installSignalHandler) {
-            hook = new Thread(() -> {
-                trainer.stop();
-                try {
-                    finished.await(120, TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "jlens-train-stop");
-            Runtime.getRuntime().addShutdownHook(hook);
-        }
-        try {
+        try (GracefulStop ignored = new GracefulStop(trainer::stop, "jlens-train-stop", installSignalHandler)) {
             TrainResult r = trainer.run();
             if (r.completed() && parsed.dropResumeState() && r.out() != null) {
                 Checkpoints.deleteTree(r.out().resolve("resume"));
@@ -198,15 +183,6 @@ public final class TrainCommand {
             return r.completed() ? 0 : 130;
         } catch (java.io.IOException e) {
             throw new java.io.IOException("the run finished, but " + e.getMessage(), e);
-        } finally {
-            finished.countDown();
-            if (hook != null) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the JVM is already exiting (Ctrl-C): the hook is running and will see the latch
-                }
-            }
         }
     }
 
