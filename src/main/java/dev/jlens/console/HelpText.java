@@ -39,9 +39,11 @@ final class HelpText {
         helper("tokenLogProbs", "tokenLogProbs()", "log p of each token of the current run given the ones before", "tokenLogProbs().savePng()");
         helper("scoreDecomposition", "scoreDecomposition(layer, head)", "token/position terms of a head's attention scores in the current run",
                 "scoreDecomposition(0, 1)");
-        helper("loadSae", "loadSae(path)", "an SAE: SAELens or sparsify folder, Gemma Scope params.npz", "var sae = loadSae(\"artifacts/shakespeare-char/saes/blocks.3.hook_resid_pre\")");
+        helper("loadSae", "loadSae(path)", "an SAE: SAELens or sparsify folder, Gemma Scope params.npz", "var sae = loadSae(\"artifacts/shakespeare-char/saes/blocks.2.hook_resid_pre\")");
         helper("runWithSaes", "runWithSaes(prompt, saes…)", "a run with SAEs spliced in; their hook points (….hook_sae_acts_post) join the cache",
-                "runWithSaes(\"ROMEO:\", sae.withErrorTerm());  cache(\"blocks.3.hook_resid_pre.hook_sae_acts_post\")");
+                "runWithSaes(\"ROMEO:\", sae.withErrorTerm());  cache(\"blocks.2.hook_resid_pre.hook_sae_acts_post\")");
+        helper("reconstruction", "reconstruction(sae, prompt)", "MSE, explained variance, L0, CE loss clean / spliced / zero-ablated",
+                "reconstruction(sae, \"ROMEO: But soft\")");
         helper("feature", "feature(sae, f[, featureContexts(dir)])", "a feature's dashboard on the current run: activations, logits, top contexts",
                 "feature(sae, 12).show()");
         helper("featureContexts", "featureContexts(folder)", "max-activating contexts of every feature (./jlens experiment feature-contexts)",

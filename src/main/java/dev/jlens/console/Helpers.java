@@ -498,6 +498,17 @@ public final class Helpers {
         return Work.cancellable("feature", () -> dev.jlens.analysis.FeatureDashboard.of(m, sae, f, requireRun()).withContexts(m, sae, stats));
     }
 
+    /**
+     * How well the SAE stands in for its hook point on a prompt: MSE, explained variance, L0, and the loss with it
+     * spliced in against the clean run and the hook zero-ablated (CE loss recovered).
+     */
+    public static dev.jlens.sae.Reconstruction reconstruction(dev.jlens.sae.SAE sae, String prompt) {
+        HookedTransformer m = model();
+        dev.jlens.sae.Reconstruction r = Work.cancellable("reconstruction", () -> dev.jlens.sae.Reconstruction.of(m, sae, m.toTokens(prompt)));
+        out().println(r);
+        return Shown.mark(r);
+    }
+
     /** A feature-contexts results folder ({@code ./jlens experiment feature-contexts …}). */
     public static dev.jlens.experiment.FeatureContexts featureContexts(@Completes(ArgKind.PATH) String folder) {
         return Work.cancellable("featureContexts", () -> dev.jlens.experiment.FeatureContexts.open(Path.of(folder)));

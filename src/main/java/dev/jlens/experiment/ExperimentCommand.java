@@ -355,7 +355,7 @@ public final class ExperimentCommand {
     private static final String FC_FOOTER = """
 
             example:
-              jlens experiment feature-contexts --sae artifacts/shakespeare-char/saes/blocks.3.hook_resid_pre \\
+              jlens experiment feature-contexts --sae artifacts/shakespeare-char/saes/blocks.2.hook_resid_pre \\
                   --data tinyshakespeare --split val --out results/features-val
 
             read the results: FeatureContexts.open(Path.of(DIR)).top(feature, 8, 4); in the console featureContexts(DIR)

@@ -203,6 +203,18 @@ class ConsoleProcessTest {
     }
 
     @Test
+    void theSaeScriptShowsTheShippedSaesFeaturesFromAFreshCheckout(@org.junit.jupiter.api.io.TempDir Path results) {
+        dev.jlens.testing.Shared.file("data/tinyshakespeare/input.txt");   // skips without ../shared, fails in CI
+        Subprocess.Result r = jlens("startup-scripts/sae-features.jsh").env("JLENS_RESULTS", results.toString()).run();
+        assertEquals(0, r.exit(), r.both());
+        for (String part : List.of("Reconstruction[", "CE loss recovered", "the strongest feature at the last token: ", "Top contexts of feature",
+                "promoted", "activation density")) {
+            assertTrue(r.out().contains(part), "missing " + part + "\n" + r.out());
+        }
+        assertTrue(Files.isDirectory(results.resolve("sae-features-val16k")));
+    }
+
+    @Test
     void theSeed004ScriptFindsTheShippedModelsInductionHead() {
         Subprocess.Result r = jlens("--model", "artifacts/attn-only-2l", "startup-scripts/seed004-attention-only.jsh").run();
         assertEquals(0, r.exit(), r.both());
