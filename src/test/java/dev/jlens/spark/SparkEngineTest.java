@@ -2,23 +2,16 @@ package dev.jlens.spark;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.jlens.cli.FolderLock;
-import dev.jlens.experiment.BlockInternalsExperiment;
 import dev.jlens.experiment.BlockInternalsResults;
-import dev.jlens.experiment.ExperimentRecipe;
 import dev.jlens.experiment.Manifest;
-import dev.jlens.experiment.RunOptions;
 import dev.jlens.testing.FolderBytes;
-import dev.jlens.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,63 +20,22 @@ import org.junit.jupiter.api.io.TempDir;
  * a fresh run, a run whose task fails once (Spark retries it), and a resumed one.
  */
 class SparkEngineTest {
-    static final String TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
-            + "First Citizen:\nYou are all resolved rather to die than to famish?\n\nAll:\nResolved. resolved.\n";
-
-    @TempDir
-    static Path shared;
-    static Path single;
-    static ExperimentRecipe recipe;
+    final SingleMachineRun single = SingleMachineRun.get();
 
     @TempDir
     Path tmp;
-
-    /** The single-machine run every Spark run is compared with. */
-    @BeforeAll
-    static void singleMachine() throws Exception {
-        Path text = Files.writeString(shared.resolve("citizens.txt"), TEXT);
-        single = shared.resolve("single");
-        recipe = recipe(text, single);
-        run(single, RunOptionsFor.local());
-    }
-
-    /** 5 batches of 4 windows of 8 characters through blocks 0 and 1 of the tiny fixture. */
-    static ExperimentRecipe recipe(Path text, Path out) {
-        return new ExperimentRecipe(List.of("block-internals", "--data", text.toString(), "--block", "0,1", "--length", "8",
-                "--split", "all", "--batch-size", "4", "--out", out.toString()),
-                TestData.file("fixtures/charlm-tiny").toAbsolutePath().toString(), text.toAbsolutePath().toString());
-    }
-
-    static BlockInternalsResults run(Path out, RunOptions options) {
-        return ((BlockInternalsExperiment) recipe.build()).run(out, options);
-    }
-
-    /** Options that print nowhere. */
-    static final class RunOptionsFor {
-        static RunOptions local() {
-            return RunOptions.defaults().withOutput(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false);
-        }
-
-        static RunOptions spark(String master) {
-            return local().withEngine(new SparkEngine(recipe, master, Map.of()));
-        }
-    }
 
     @AfterEach
     void noFailure() {
         SparkEngine.failOnceForTests = null;
     }
 
-    static void assertSameAsSingle(Path folder) {
-        FolderBytes.assertSame(single, folder, n -> n.equals(FolderLock.FILE_NAME));
-    }
-
     @Test
     void embeddedLocal2WritesTheSingleMachineBytes() {
         Path out = tmp.resolve("spark");
-        BlockInternalsResults r = run(out, RunOptionsFor.spark("local[2]"));
+        BlockInternalsResults r = single.run(out, single.spark("local[2]", Map.of()));
         assertTrue(r.manifest().complete());
-        assertSameAsSingle(out);
+        single.assertSameAs(out);
     }
 
     @Test
@@ -91,21 +43,21 @@ class SparkEngineTest {
         Path marker = tmp.resolve("failed-once");
         SparkEngine.failOnceForTests = marker.toString();
         Path out = tmp.resolve("spark");
-        run(out, RunOptionsFor.spark("local[2,4]"));
+        single.run(out, single.spark("local[2,4]", Map.of()));   // local[N,F]: F tries per task (local[N] gives up at once)
         assertTrue(Files.exists(marker), "no task failed");
-        assertSameAsSingle(out);
+        single.assertSameAs(out);
     }
 
     @Test
     void aResumedRunComputesOnlyWhatIsMissingToTheSameBytes() throws Exception {
-        Path out = tmp.resolve("spark");
-        Files.createDirectories(out);
-        for (String n : FolderBytes.files(single)) Files.copy(single.resolve(n), out.resolve(n));
-        Files.delete(out.resolve(Manifest.batchFileName(1)));   // as if the job had been killed before it
+        Path out = Files.createDirectories(tmp.resolve("spark"));
+        for (String n : FolderBytes.files(single.folder)) Files.copy(single.folder.resolve(n), out.resolve(n));
+        Files.delete(out.resolve(Manifest.batchFileName(1)));   // as if the job had been killed before writing them
         Files.delete(out.resolve(Manifest.batchFileName(3)));
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        run(out, RunOptionsFor.spark("local[2]").withOutput(new PrintStream(printed, true, StandardCharsets.UTF_8), false));
-        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("batch 1 (batch-00001.safetensors) is missing"), printed.toString());
-        assertSameAsSingle(out);
+        single.run(out, single.spark("local[2]", Map.of()).withOutput(new PrintStream(printed, true, StandardCharsets.UTF_8), false));
+        String said = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(said.contains("batch 1 (batch-00001.safetensors) is missing") && said.contains("4 of 6 batches already there"), said);
+        single.assertSameAs(out);
     }
 }

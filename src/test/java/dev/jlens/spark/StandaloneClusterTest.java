@@ -7,6 +7,10 @@ import dev.jlens.testing.ChildJvm;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,29 +44,50 @@ class StandaloneClusterTest {
         Path out = tmp.resolve("cluster");
         String classPath = Path.of("target/test-classes").toAbsolutePath() + ":" + Path.of("target/classes").toAbsolutePath() + ":"
                 + ChildJvm.classPath().substring("target/test-classes:target/classes:".length()) + ":" + ChildJvm.sparkClassPath();
-        SparkEngineTest.run(out, SparkEngineTest.RunOptionsFor.local().withEngine(new SparkEngine(SparkEngineTest.recipe, master, Map.of(
-                "spark.driver.host", "127.0.0.1", "spark.driver.bindAddress", "127.0.0.1",
-                "spark.executor.memory", "512m", "spark.executor.cores", "1", "spark.executor.extraClassPath", classPath))));
+        SingleMachineRun single = SingleMachineRun.get();
+        single.run(out, single.spark(master, Map.of("spark.driver.host", "127.0.0.1", "spark.driver.bindAddress", "127.0.0.1",
+                "spark.executor.memory", "512m", "spark.executor.cores", "1", "spark.executor.extraClassPath", classPath)));
         assertTrue(Files.exists(marker), "no task failed");
-        SparkEngineTest.assertSameAsSingle(out);
+        single.assertSameAs(out);
         assertTrue(eachWorkerRanAnExecutor(2), "not every worker ran an executor");
     }
 
     /** The master's URL once it and {@code workers} workers (one core each) are up. */
     private String startCluster(int workers) throws Exception {
         Path home = Files.createDirectories(tmp.resolve("spark-home/jars"));   // Spark's launcher wants a $SPARK_HOME/jars
-        int port = freePort();
+        int port = freePort(), ui = freePort();
         String url = "spark://127.0.0.1:" + port;
         start("master", "org.apache.spark.deploy.master.Master", home, "--host", "127.0.0.1", "--port", Integer.toString(port),
-                "--webui-port", Integer.toString(freePort()));
-        awaitLog(tmp.resolve("master.log"), "I have been elected leader");
+                "--webui-port", Integer.toString(ui));
         for (int w = 0; w < workers; w++) {
             Path work = Files.createDirectories(tmp.resolve("work" + w));
             start("worker" + w, "org.apache.spark.deploy.worker.Worker", home, "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
                     "--webui-port", Integer.toString(freePort()), "--work-dir", work.toString(), url);
         }
-        for (int w = 0; w < workers; w++) awaitLog(tmp.resolve("worker" + w + ".log"), "Successfully registered with master");
+        awaitAliveWorkers(ui, workers);
         return url;
+    }
+
+    /**
+     * Polls the master's status page (JSON) until it lists {@code n} alive workers. (Its log says nothing: the class path
+     * binds SLF4J to ND4J's no-op logger.)
+     */
+    private void awaitAliveWorkers(int uiPort, int n) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest status = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + uiPort + "/json/")).build();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                last = http.send(status, HttpResponse.BodyHandlers.ofString()).body();
+                if (last.split("\"state\" *: *\"ALIVE\"", -1).length - 1 >= n) return;
+            } catch (IOException notYet) {
+                last = notYet.toString();
+            }
+            for (Process p : started) if (!p.isAlive()) fail("a Spark JVM exited: " + Files.readString(tmp.resolve("master.log")));
+            Thread.sleep(300);
+        }
+        fail("the master never listed " + n + " alive workers; its status: " + last);
     }
 
     private void start(String name, String main, Path home, String... args) {
@@ -82,15 +107,6 @@ class StandaloneClusterTest {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the Spark " + name, e);
         }
-    }
-
-    private static void awaitLog(Path log, String line) throws Exception {
-        long deadline = System.nanoTime() + 90_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log) && Files.readString(log).contains(line)) return;
-            Thread.sleep(200);
-        }
-        fail(log + " never said '" + line + "':\n" + (Files.exists(log) ? Files.readString(log) : "(no log)"));
     }
 
     /** Each worker keeps its executor's stderr under its work folder. */
