@@ -3,21 +3,29 @@ package dev.jlens.spark;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jlens.experiment.BlockInternalsResults;
+import dev.jlens.experiment.ExperimentRecipe;
+import dev.jlens.experiment.FeatureContextsExperiment;
 import dev.jlens.experiment.Manifest;
+import dev.jlens.load.SafeTensors;
 import dev.jlens.testing.FolderBytes;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Block internals on Spark embedded in this JVM ({@code local[2]}) give the single-machine run's folder byte for byte:
- * a fresh run, a run whose task fails once (Spark retries it), and a resumed one.
+ * a fresh run, a run whose task fails once (Spark retries it), a resumed one, and the SAE's max-activating contexts.
  */
 class SparkEngineTest {
     final SingleMachineRun single = SingleMachineRun.get();
@@ -46,6 +54,31 @@ class SparkEngineTest {
         single.run(out, single.spark("local[2,4]", Map.of()));   // local[N,F]: F tries per task (local[N] gives up at once)
         assertTrue(Files.exists(marker), "no task failed");
         single.assertSameAs(out);
+    }
+
+    @Test
+    void featureContextsOnSparkAreTheSingleMachineBytes() throws Exception {
+        Path sae = Files.createDirectories(tmp.resolve("sae"));
+        Nd4j.getRandom().setSeed(18);
+        Map<String, INDArray> w = new LinkedHashMap<>();
+        w.put("W_enc", Nd4j.randn(DataType.FLOAT, 64, 32));
+        w.put("b_enc", Nd4j.zeros(DataType.FLOAT, 32));
+        w.put("W_dec", Nd4j.randn(DataType.FLOAT, 32, 64));
+        w.put("b_dec", Nd4j.zeros(DataType.FLOAT, 64));
+        SafeTensors.write(sae.resolve("sae_weights.safetensors"), w, Map.of());
+        Files.writeString(sae.resolve("cfg.json"), "{\"architecture\": \"standard\", \"d_in\": 64, \"d_sae\": 32, \"hook_name\":"
+                + " \"blocks.1.hook_resid_pre\", \"apply_b_dec_to_input\": false, \"normalize_activations\": \"none\"}");
+        Path text = Files.writeString(tmp.resolve("citizens.txt"), SingleMachineRun.TEXT);
+        List<Path> folders = List.of(tmp.resolve("single"), tmp.resolve("spark"));
+        for (Path out : folders) {
+            var recipe = new ExperimentRecipe(List.of("feature-contexts", "--sae", sae.toString(), "--data", text.toString(),
+                    "--length", "8", "--split", "all", "--batch-size", "4", "--top-k", "3", "--out", out.toString()),
+                    single.recipe.model(), text.toString());
+            var options = SingleMachineRun.quiet();
+            if (out.endsWith("spark")) options = options.withEngine(new SparkEngine(recipe, "local[2]", Map.of()));
+            assertTrue(((FeatureContextsExperiment) recipe.build()).run(out, options).complete());
+        }
+        FolderBytes.assertSame(folders.get(0), folders.get(1), n -> n.equals(dev.jlens.cli.FolderLock.FILE_NAME));
     }
 
     @Test
