@@ -72,7 +72,7 @@ public final class ExperimentCommand {
                     out.print(usage());
                     return 0;
                 }
-                ExperimentRecipe recipe = recipe(args, ModelChoice.resolve(p.model(), false, envModel, root), p.data());
+                ExperimentRecipe recipe = recipe(args, ModelChoice.resolve(p.model(), false, envModel, root), p.data(), null);
                 BlockInternalsExperiment exp = (BlockInternalsExperiment) experimentOf(recipe);
                 RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace, engine(p.engine(), recipe));
                 if (p.dryRun()) {
@@ -106,9 +106,25 @@ public final class ExperimentCommand {
     }
 
     /** The recipe of a command line: its files resolved here, so that an executor elsewhere finds the same ones. */
-    private static ExperimentRecipe recipe(String[] args, Path model, String data) {
-        String modelName = Files.exists(model) ? model.toAbsolutePath().normalize().toString() : model.toString();
-        return new ExperimentRecipe(List.of(args), modelName, textFile(data).toAbsolutePath().normalize().toString());
+    private static ExperimentRecipe recipe(String[] args, Path model, String data, Path sae) {
+        String modelName = Files.exists(model) ? absolute(model) : model.toString();
+        return new ExperimentRecipe(List.of(args), modelName, absolute(textFile(data)), sae == null ? null : absolute(sae));
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * {@code --out}: a folder this machine mounts. The driver locks it and writes its manifest with local file operations;
+     * a URI (hdfs://, s3a://) would become a local folder named after its scheme, so it is refused.
+     */
+    private static Path resultsFolder(Path out) {
+        if (out.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
+            throw new UsageException("--out " + out + ": results folders on HDFS or S3 are not supported yet; give a folder this"
+                    + " machine mounts (on a cluster, a shared one every executor also sees at the same path)");
+        }
+        return out;
     }
 
     /** {@code --data}: a file, or 'tinyshakespeare' (downloaded once into the cache). */
@@ -127,7 +143,7 @@ public final class ExperimentCommand {
         if (args[0].equals("feature-contexts")) {
             FeatureContextsArgs a = featureContextsArgs(Arrays.copyOfRange(args, 1, args.length));
             if (a.threads != null) dev.jlens.compute.Threads.set(a.threads);
-            return featureExperiment(a, HookedTransformer.fromPretrained(r.model()), Path.of(r.data()));
+            return featureExperiment(a, HookedTransformer.fromPretrained(r.model()), Path.of(r.data()), Path.of(r.sae()));
         }
         Parsed p = parse(args);
         if (p.threads() != null) dev.jlens.compute.Threads.set(p.threads());
@@ -303,7 +319,7 @@ public final class ExperimentCommand {
         if (a.stride != null && "substrings".equals(a.samples)) {
             throw new UsageException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
         }
-        return new Parsed(a.model, a.data, a.out, List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
+        return new Parsed(a.model, a.data, resultsFolder(a.out), List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
                 a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun,
                 Engine.of(a.engine, a.master));
     }
@@ -396,7 +412,7 @@ public final class ExperimentCommand {
         String[] all = new String[args.length + 1];
         all[0] = "feature-contexts";
         System.arraycopy(args, 0, all, 1, args.length);
-        ExperimentRecipe recipe = recipe(all, ModelChoice.resolve(a.model, false, envModel, root), a.data);
+        ExperimentRecipe recipe = recipe(all, ModelChoice.resolve(a.model, false, envModel, root), a.data, a.sae);
         FeatureContextsExperiment exp = (FeatureContextsExperiment) experimentOf(recipe);
         FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace,
                 engine(Engine.of(a.engine, a.master), recipe)));
@@ -408,6 +424,7 @@ public final class ExperimentCommand {
         FeatureContextsArgs a = new FeatureContextsArgs();
         CommandLines.parse(a, args);
         Engine.of(a.engine, a.master);   // refuses --master without --engine spark
+        resultsFolder(a.out);
         return a;
     }
 
@@ -419,9 +436,9 @@ public final class ExperimentCommand {
         }
     }
 
-    /** The SAE's experiment: its files resolved against the driver's folder (the SAE's path must be absolute on a cluster). */
-    private static FeatureContextsExperiment featureExperiment(FeatureContextsArgs a, HookedTransformer model, Path data) {
-        dev.jlens.sae.SAE sae = a.hook == null ? dev.jlens.sae.SAE.load(a.sae) : dev.jlens.sae.SAE.load(a.sae, a.hook);
+    /** The SAE's experiment over the text {@code data} and the SAE folder {@code saeFolder} (both as the driver resolved them). */
+    private static FeatureContextsExperiment featureExperiment(FeatureContextsArgs a, HookedTransformer model, Path data, Path saeFolder) {
+        dev.jlens.sae.SAE sae = a.hook == null ? dev.jlens.sae.SAE.load(saeFolder) : dev.jlens.sae.SAE.load(saeFolder, a.hook);
         Corpus corpus = Corpus.read(data, model.tokenizer());
         int length = a.length != null ? a.length : model.cfg().nCtx();
         Dataset dataset = Dataset.windows(corpus, a.split == null ? Split.VAL : a.split, length, length);

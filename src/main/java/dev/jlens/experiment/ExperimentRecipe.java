@@ -11,8 +11,9 @@ import java.util.List;
  * @param args  {@code block-internals …} or {@code feature-contexts …}, as typed
  * @param model the model the driver loaded, absolute (or a hub id)
  * @param data  the text file, absolute
+ * @param sae   the SAE folder, absolute ({@code feature-contexts}; null for {@code block-internals})
  */
-public record ExperimentRecipe(List<String> args, String model, String data) implements Serializable {
+public record ExperimentRecipe(List<String> args, String model, String data, String sae) implements Serializable {
     public ExperimentRecipe {
         args = List.copyOf(args);
     }

@@ -75,6 +75,8 @@ class ExperimentCommandTest {
         assertTrue(err.contains("is for --engine spark"), err);
         assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--engine", "flink"));
         assertTrue(err.contains("must be local or spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "hdfs://namenode/results", "--block", "1", "--engine", "spark"));
+        assertTrue(err.contains("not supported yet"), err);
     }
 
     @Test

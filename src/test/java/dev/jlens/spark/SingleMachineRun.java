@@ -46,7 +46,7 @@ final class SingleMachineRun {
                 Path folder = dir.resolve("single");
                 ExperimentRecipe recipe = new ExperimentRecipe(List.of("block-internals", "--data", text.toString(), "--block", "0,1",
                         "--length", "8", "--split", "all", "--batch-size", "4", "--out", folder.toString()),
-                        TestData.file("fixtures/charlm-tiny").toAbsolutePath().toString(), text.toAbsolutePath().toString());
+                        TestData.file("fixtures/charlm-tiny").toAbsolutePath().toString(), text.toAbsolutePath().toString(), null);
                 made = new SingleMachineRun(recipe, folder);
                 made.run(folder, quiet());
             } catch (IOException e) {

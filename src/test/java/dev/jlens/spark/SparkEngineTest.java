@@ -73,7 +73,7 @@ class SparkEngineTest {
         for (Path out : folders) {
             var recipe = new ExperimentRecipe(List.of("feature-contexts", "--sae", sae.toString(), "--data", text.toString(),
                     "--length", "8", "--split", "all", "--batch-size", "4", "--top-k", "3", "--out", out.toString()),
-                    single.recipe.model(), text.toString());
+                    single.recipe.model(), text.toString(), sae.toString());
             var options = SingleMachineRun.quiet();
             if (out.endsWith("spark")) options = options.withEngine(new SparkEngine(recipe, "local[2]", Map.of()));
             assertTrue(((FeatureContextsExperiment) recipe.build()).run(out, options).complete());
