@@ -22,17 +22,20 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     private final ExperimentRecipe recipe;
     private final Manifest plan;
     private final String folder;
-    private final String failOnceMarker;
+    private final FailOnce failOnce;
+
+    /** Tests only: batch {@code batch}'s first attempt fails, after creating {@code marker} (which later attempts find). */
+    record FailOnce(String marker, int batch) implements Serializable {}
 
     /**
      * @param folder         the results folder as a file-system URI every executor can write
-     * @param failOnceMarker tests only (else null): the first task attempt to create this file fails after doing so
+     * @param failOnce       tests only, else null
      */
-    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, String failOnceMarker) {
+    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, FailOnce failOnce) {
         this.recipe = recipe;
         this.plan = plan;
         this.folder = folder;
-        this.failOnceMarker = failOnceMarker;
+        this.failOnce = failOnce;
     }
 
     @Override
@@ -52,9 +55,9 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     }
 
     private void failOnceForTests(int b) {
-        if (failOnceMarker == null) return;
+        if (failOnce == null || failOnce.batch() != b) return;
         try {
-            if (new File(failOnceMarker).createNewFile()) throw new IllegalStateException("batch " + b + ": failing once, as the test asked");
+            if (new File(failOnce.marker()).createNewFile()) throw new IllegalStateException("batch " + b + ": failing once, as the test asked");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

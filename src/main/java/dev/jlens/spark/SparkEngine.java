@@ -27,8 +27,8 @@ import scala.runtime.BoxedUnit;
  * {@code spark-submit}, its {@code --master} and settings (system properties) are used as given.
  */
 public final class SparkEngine implements BatchEngine {
-    /** Tests only: a file whose creation makes the creating task attempt fail once (null: never). */
-    static volatile String failOnceForTests;
+    /** Tests only: a batch whose first attempt fails (null: none). */
+    static volatile BatchTask.FailOnce failOnceForTests;
 
     private final ExperimentRecipe recipe;
     private final String master;
@@ -72,6 +72,24 @@ public final class SparkEngine implements BatchEngine {
             JavaRDD<Integer> indices = sc.parallelize(missing, missing.size());
             ClassTag<ArrayList<Manifest.Batch>> tag = ClassTag$.MODULE$.apply(ArrayList.class);
             sc.sc().runJob(indices.rdd(), task, new Handler(written), tag);
+        } catch (Exception e) {   // Spark throws its checked SparkException unannounced; the command wants one line
+            throw new JobFailedException(e);
+        }
+    }
+
+    /** A job that ended before its last batch: the first cause in words; the finished batches are in the manifest. */
+    public static final class JobFailedException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        JobFailedException(Throwable e) {
+            super("the Spark job stopped (" + rootCause(e) + "); the batches it finished are kept: run the same command again"
+                    + " to resume", e);
+        }
+
+        private static String rootCause(Throwable e) {
+            Throwable t = e;
+            while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+            return t.getClass().getSimpleName() + ": " + t.getMessage();
         }
     }
 

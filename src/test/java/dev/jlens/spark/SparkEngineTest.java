@@ -1,11 +1,14 @@
 package dev.jlens.spark;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jlens.cli.FolderLock;
 import dev.jlens.experiment.BlockInternalsResults;
 import dev.jlens.experiment.ExperimentRecipe;
 import dev.jlens.experiment.FeatureContextsExperiment;
 import dev.jlens.experiment.Manifest;
+import dev.jlens.experiment.ResultsFolderException;
 import dev.jlens.load.SafeTensors;
 import dev.jlens.testing.FolderBytes;
 import java.io.ByteArrayOutputStream;
@@ -25,7 +28,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Block internals on Spark embedded in this JVM ({@code local[2]}) give the single-machine run's folder byte for byte:
- * a fresh run, a run whose task fails once (Spark retries it), a resumed one, and the SAE's max-activating contexts.
+ * a fresh run, a run whose task fails once (Spark retries it), resumed runs, the folder lock and --force, and the
+ * SAE's max-activating contexts.
  */
 class SparkEngineTest {
     final SingleMachineRun single = SingleMachineRun.get();
@@ -49,10 +53,42 @@ class SparkEngineTest {
     @Test
     void aTaskThatFailsOnceIsRetriedToTheSameBytes() {
         Path marker = tmp.resolve("failed-once");
-        SparkEngine.failOnceForTests = marker.toString();
+        SparkEngine.failOnceForTests = new BatchTask.FailOnce(marker.toString(), 1);
         Path out = tmp.resolve("spark");
         single.run(out, single.spark("local[2,4]", Map.of()));   // local[N,F]: F tries per task (local[N] gives up at once)
         assertTrue(Files.exists(marker), "no task failed");
+        single.assertSameAs(out);
+    }
+
+    @Test
+    void aJobThatDiesIsResumedByTheSameCommandToTheSameBytes() throws Exception {
+        Path out = tmp.resolve("spark");
+        SparkEngine.failOnceForTests = new BatchTask.FailOnce(tmp.resolve("failed-once").toString(), 3);
+        // local[1]: one task at a time in batch order, one try each: batches 0-2 are written, then batch 3's failure ends
+        // the job (as a killed job ends).
+        var died = assertThrows(SparkEngine.JobFailedException.class, () -> single.run(out, single.spark("local[1]", Map.of())));
+        assertTrue(died.getMessage().contains("failing once, as the test asked") && died.getMessage().contains("run the same command"),
+                died.getMessage());
+        assertTrue(Files.exists(out.resolve(Manifest.FILE_NAME)), "the driver writes the manifest before the batches");
+        SparkEngine.failOnceForTests = null;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        single.run(out, single.spark("local[2]", Map.of()).withOutput(new PrintStream(printed, true, StandardCharsets.UTF_8), false));
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("3 of 6 batches already there"), printed.toString(StandardCharsets.UTF_8));
+        single.assertSameAs(out);
+    }
+
+    @Test
+    void theFolderLockAndForceHoldAsOnOneMachine() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("spark"));
+        try (FolderLock held = FolderLock.acquire(out, "a test")) {
+            var refused = assertThrows(IllegalStateException.class, () -> single.run(out, single.spark("local[2]", Map.of())));
+            assertTrue(refused.getMessage().contains("in use by process " + ProcessHandle.current().pid()), refused.getMessage());
+        }
+        Files.writeString(out.resolve("notes.txt"), "not a results folder");
+        var notResults = assertThrows(ResultsFolderException.class, () -> single.run(out, single.spark("local[2]", Map.of())));
+        assertTrue(notResults.getMessage().contains("--force"), notResults.getMessage());
+        single.run(out, single.spark("local[2]", Map.of()).withForce(true));
+        Files.delete(out.resolve("notes.txt"));   // --force deletes jlens's own files only
         single.assertSameAs(out);
     }
 

@@ -40,7 +40,7 @@ class StandaloneClusterTest {
     void aMasterAndTwoWorkersWriteTheSingleMachineBytes() throws Exception {
         String master = startCluster(2);
         Path marker = tmp.resolve("failed-once");
-        SparkEngine.failOnceForTests = marker.toString();
+        SparkEngine.failOnceForTests = new BatchTask.FailOnce(marker.toString(), 1);
         Path out = tmp.resolve("cluster");
         String classPath = Path.of("target/test-classes").toAbsolutePath() + ":" + Path.of("target/classes").toAbsolutePath() + ":"
                 + ChildJvm.classPath().substring("target/test-classes:target/classes:".length()) + ":" + ChildJvm.sparkClassPath();
