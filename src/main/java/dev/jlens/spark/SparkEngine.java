@@ -89,7 +89,8 @@ public final class SparkEngine implements BatchEngine {
         private static String rootCause(Throwable e) {
             Throwable t = e;
             while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-            return t.getClass().getSimpleName() + ": " + t.getMessage();
+            String m = String.valueOf(t.getMessage()).lines().findFirst().orElse("");   // the line must stay one line
+            return t.getClass().getSimpleName() + ": " + m;
         }
     }
 
