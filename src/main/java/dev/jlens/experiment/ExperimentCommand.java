@@ -40,14 +40,23 @@ public final class ExperimentCommand {
                   boolean force, boolean dryRun, Engine engine) {}
 
     /** {@code --engine} and {@code --master}: where the batches are computed. */
-    record Engine(boolean spark, String master) implements java.io.Serializable {
-        static final Engine LOCAL = new Engine(false, null);
-
-        static Engine of(String name, String master) {
-            boolean spark = "spark".equals(name);
-            if (master != null && !spark) throw new UsageException("--master " + master + " is for --engine spark");
-            return new Engine(spark, master);
+    record Engine(boolean spark, String master) {
+        static Engine of(EngineOptions o) {
+            boolean spark = "spark".equals(o.engine);
+            if (o.master != null && !spark) throw new UsageException("--master " + o.master + " is for --engine spark");
+            return new Engine(spark, o.master);
         }
+    }
+
+    /** The engine's options, declared once for both experiments. */
+    static final class EngineOptions {
+        @Option(names = "--engine", paramLabel = "E", converter = EngineName.class,
+                description = "local (this JVM) or spark (embedded local[*], or the cluster of --master)  [local]")
+        String engine;
+
+        @Option(names = "--master", paramLabel = "URL",
+                description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
+        String master;
     }
 
     public static void main(String[] args) {
@@ -229,13 +238,8 @@ public final class ExperimentCommand {
         @Option(names = "--dry-run", description = "print the plan and the bytes it would write, then exit")
         boolean dryRun;
 
-        @Option(names = "--engine", paramLabel = "E", converter = EngineName.class,
-                description = "local (this JVM) or spark (embedded local[*], or the cluster of --master)  [local]")
-        String engine;
-
-        @Option(names = "--master", paramLabel = "URL",
-                description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
-        String master;
+        @CommandLine.Mixin
+        EngineOptions engine = new EngineOptions();
     }
 
     static final class BlockNumber implements CommandLine.ITypeConverter<Integer> {
@@ -321,7 +325,7 @@ public final class ExperimentCommand {
         }
         return new Parsed(a.model, a.data, resultsFolder(a.out), List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
                 a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun,
-                Engine.of(a.engine, a.master));
+                Engine.of(a.engine));
     }
 
     private static final String HEADER = """
@@ -392,13 +396,8 @@ public final class ExperimentCommand {
         @Option(names = "--force", description = "replace what --out holds when it is another experiment's or damaged")
         boolean force;
 
-        @Option(names = "--engine", paramLabel = "E", converter = EngineName.class,
-                description = "local (this JVM) or spark (embedded local[*], or the cluster of --master)  [local]")
-        String engine;
-
-        @Option(names = "--master", paramLabel = "URL",
-                description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
-        String master;
+        @CommandLine.Mixin
+        EngineOptions engine = new EngineOptions();
     }
 
     private static int featureContexts(String[] args, PrintStream out, String envModel, Path root, FreeSpace freeSpace) {
@@ -415,7 +414,7 @@ public final class ExperimentCommand {
         ExperimentRecipe recipe = recipe(all, ModelChoice.resolve(a.model, false, envModel, root), a.data, a.sae);
         FeatureContextsExperiment exp = (FeatureContextsExperiment) experimentOf(recipe);
         FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace,
-                engine(Engine.of(a.engine, a.master), recipe)));
+                engine(Engine.of(a.engine), recipe)));
         out.println(r);
         return 0;
     }
@@ -423,7 +422,7 @@ public final class ExperimentCommand {
     private static FeatureContextsArgs parseFeatureContexts(String[] args) throws CommandLines.HelpRequested {
         FeatureContextsArgs a = new FeatureContextsArgs();
         CommandLines.parse(a, args);
-        Engine.of(a.engine, a.master);   // refuses --master without --engine spark
+        Engine.of(a.engine);   // refuses --master without --engine spark
         resultsFolder(a.out);
         return a;
     }
