@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class PackageLayersTest {
     static final List<String> LAYERS = List.of("compute", "cache", "tokenize", "model", "cli", "load", "sae", "view", "data",
-            "analysis", "experiment", "train", "console");
+            "analysis", "experiment", "spark", "train", "console");
     private static final Pattern REF = Pattern.compile("dev\\.jlens\\.([a-z]+)\\.");
 
     @Test

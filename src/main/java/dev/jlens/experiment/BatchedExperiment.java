@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * folder, resumably, one verified safetensors file per batch and a manifest. Block internals and the SAE's
  * max-activating contexts are two.
  */
-interface BatchedExperiment {
+public interface BatchedExperiment {
     /** The manifest it writes, with no batch finished yet: its identity decides whether a folder may be resumed. */
     Manifest plan();
 

@@ -76,7 +76,8 @@ public final class BlockInternalsResults {
     private static final String REDO = "delete this file and run the experiment again (it recomputes missing batches),"
             + " or pass --force to start over";
 
-    private static void checkPresent(Path folder, Manifest.Batch b) {
+    /** Checks one listed batch's file: present, of the listed size. */
+    static void checkPresent(Path folder, Manifest.Batch b) {
         Path file = folder.resolve(b.file());
         if (!Files.exists(file)) {
             throw new ResultsFolderException(file, ResultsFolderException.Problem.CORRUPT_BATCH,

@@ -37,7 +37,27 @@ public final class ExperimentCommand {
     /** A parsed command line; {@code null} fields take their defaults, which depend on the model and the samples. */
     record Parsed(Path model, String data, Path out, List<Integer> blocks, Split split, String samples, Integer length,
                   Integer stride, List<Component> components, Positions positions, Integer batchSize, Integer threads,
-                  boolean force, boolean dryRun) {}
+                  boolean force, boolean dryRun, Engine engine) {}
+
+    /** {@code --engine} and {@code --master}: where the batches are computed. */
+    record Engine(boolean spark, String master) {
+        static Engine of(EngineOptions o) {
+            boolean spark = "spark".equals(o.engine);
+            if (o.master != null && !spark) throw new UsageException("--master " + o.master + " is for --engine spark");
+            return new Engine(spark, o.master);
+        }
+    }
+
+    /** The engine's options, declared once for both experiments. */
+    static final class EngineOptions {
+        @Option(names = "--engine", paramLabel = "E", converter = EngineName.class,
+                description = "local (this JVM) or spark (embedded local[*], or the cluster of --master)  [local]")
+        String engine;
+
+        @Option(names = "--master", paramLabel = "URL",
+                description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
+        String master;
+    }
 
     public static void main(String[] args) {
         Path root = Path.of(System.getProperty("jlens.root", "."));
@@ -61,11 +81,9 @@ public final class ExperimentCommand {
                     out.print(usage());
                     return 0;
                 }
-                Path modelPath = ModelChoice.resolve(p.model(), false, envModel, root);
-                if (p.threads() != null) dev.jlens.compute.Threads.set(p.threads());
-                HookedTransformer model = HookedTransformer.fromPretrained(modelPath.toString());
-                BlockInternalsExperiment exp = experiment(p, model);
-                RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace);
+                ExperimentRecipe recipe = recipe(args, ModelChoice.resolve(p.model(), false, envModel, root), p.data(), null);
+                BlockInternalsExperiment exp = (BlockInternalsExperiment) experimentOf(recipe);
+                RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace, engine(p.engine(), recipe));
                 if (p.dryRun()) {
                     out.println(exp);
                     out.println("would write about " + BlockInternalsExperiment.bytes(exp.expectedBytes()) + " to " + p.out().toAbsolutePath()
@@ -96,10 +114,57 @@ public final class ExperimentCommand {
         }
     }
 
+    /** The recipe of a command line: its files resolved here, so that an executor elsewhere finds the same ones. */
+    private static ExperimentRecipe recipe(String[] args, Path model, String data, Path sae) {
+        String modelName = Files.exists(model) ? absolute(model) : model.toString();
+        return new ExperimentRecipe(List.of(args), modelName, absolute(textFile(data)), sae == null ? null : absolute(sae));
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    /**
+     * {@code --out}: a folder this machine mounts. The driver locks it and writes its manifest with local file operations;
+     * a URI (hdfs://, s3a://) would become a local folder named after its scheme, so it is refused.
+     */
+    private static Path resultsFolder(Path out) {
+        if (out.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
+            throw new UsageException("--out " + out + ": results folders on HDFS or S3 are not supported yet; give a folder this"
+                    + " machine mounts (on a cluster, a shared one every executor also sees at the same path)");
+        }
+        return out;
+    }
+
+    /** {@code --data}: a file, or 'tinyshakespeare' (downloaded once into the cache). */
+    private static Path textFile(String data) {
+        Path p = Path.of(data);
+        return !Files.exists(p) && data.equalsIgnoreCase("tinyshakespeare") ? TinyShakespeare.file() : p;
+    }
+
+    private static BatchEngine engine(Engine e, ExperimentRecipe recipe) {
+        return e.spark() ? ClusterEngines.spark(recipe, e.master()) : BatchEngine.local();
+    }
+
+    /** Loads the recipe's model and builds its experiment: the driver's and every Spark executor's one way to it. */
+    static BatchedExperiment experimentOf(ExperimentRecipe r) {
+        String[] args = r.args().toArray(String[]::new);
+        if (args[0].equals("feature-contexts")) {
+            FeatureContextsArgs a = featureContextsArgs(Arrays.copyOfRange(args, 1, args.length));
+            if (a.threads != null) dev.jlens.compute.Threads.set(a.threads);
+            return featureExperiment(a, HookedTransformer.fromPretrained(r.model()), Path.of(r.data()), Path.of(r.sae()));
+        }
+        Parsed p = parse(args);
+        if (p.threads() != null) dev.jlens.compute.Threads.set(p.threads());
+        return experiment(p, HookedTransformer.fromPretrained(r.model()), Path.of(r.data()));
+    }
+
     /** The experiment a command line asks for, with each default filled in from the model and the samples. */
     static BlockInternalsExperiment experiment(Parsed p, HookedTransformer model) {
-        Path data = Path.of(p.data());
-        if (!Files.exists(data) && p.data().equalsIgnoreCase("tinyshakespeare")) data = TinyShakespeare.file();
+        return experiment(p, model, textFile(p.data()));
+    }
+
+    private static BlockInternalsExperiment experiment(Parsed p, HookedTransformer model, Path data) {
         Corpus corpus = Corpus.read(data, model.tokenizer());
         Split split = p.split() == null ? Split.VAL : p.split();
         boolean substrings = "substrings".equals(p.samples());
@@ -172,6 +237,9 @@ public final class ExperimentCommand {
 
         @Option(names = "--dry-run", description = "print the plan and the bytes it would write, then exit")
         boolean dryRun;
+
+        @CommandLine.Mixin
+        EngineOptions engine = new EngineOptions();
     }
 
     static final class BlockNumber implements CommandLine.ITypeConverter<Integer> {
@@ -203,6 +271,14 @@ public final class ExperimentCommand {
         @Override
         public Positions convert(String value) {
             return Positions.parse(value);
+        }
+    }
+
+    static final class EngineName implements CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!value.equals("local") && !value.equals("spark")) throw new IllegalArgumentException("must be local or spark, got '" + value + "'");
+            return value;
         }
     }
 
@@ -247,8 +323,9 @@ public final class ExperimentCommand {
         if (a.stride != null && "substrings".equals(a.samples)) {
             throw new UsageException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
         }
-        return new Parsed(a.model, a.data, a.out, List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
-                a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun);
+        return new Parsed(a.model, a.data, resultsFolder(a.out), List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
+                a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun,
+                Engine.of(a.engine));
     }
 
     private static final String HEADER = """
@@ -318,30 +395,56 @@ public final class ExperimentCommand {
 
         @Option(names = "--force", description = "replace what --out holds when it is another experiment's or damaged")
         boolean force;
+
+        @CommandLine.Mixin
+        EngineOptions engine = new EngineOptions();
     }
 
     private static int featureContexts(String[] args, PrintStream out, String envModel, Path root, FreeSpace freeSpace) {
-        FeatureContextsArgs a = new FeatureContextsArgs();
+        FeatureContextsArgs a;
         try {
-            CommandLines.parse(a, args);
+            a = parseFeatureContexts(args);
         } catch (CommandLines.HelpRequested h) {
             out.print(CommandLines.usage(new FeatureContextsArgs()));
             return 0;
         }
-        if (a.threads != null) dev.jlens.compute.Threads.set(a.threads);
-        HookedTransformer model = HookedTransformer.fromPretrained(ModelChoice.resolve(a.model, false, envModel, root).toString());
-        dev.jlens.sae.SAE sae = a.hook == null ? dev.jlens.sae.SAE.load(a.sae) : dev.jlens.sae.SAE.load(a.sae, a.hook);
-        Path data = Path.of(a.data);
-        if (!Files.exists(data) && a.data.equalsIgnoreCase("tinyshakespeare")) data = TinyShakespeare.file();
+        String[] all = new String[args.length + 1];
+        all[0] = "feature-contexts";
+        System.arraycopy(args, 0, all, 1, args.length);
+        ExperimentRecipe recipe = recipe(all, ModelChoice.resolve(a.model, false, envModel, root), a.data, a.sae);
+        FeatureContextsExperiment exp = (FeatureContextsExperiment) experimentOf(recipe);
+        FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace,
+                engine(Engine.of(a.engine), recipe)));
+        out.println(r);
+        return 0;
+    }
+
+    private static FeatureContextsArgs parseFeatureContexts(String[] args) throws CommandLines.HelpRequested {
+        FeatureContextsArgs a = new FeatureContextsArgs();
+        CommandLines.parse(a, args);
+        Engine.of(a.engine);   // refuses --master without --engine spark
+        resultsFolder(a.out);
+        return a;
+    }
+
+    private static FeatureContextsArgs featureContextsArgs(String[] args) {
+        try {
+            return parseFeatureContexts(args);
+        } catch (CommandLines.HelpRequested h) {
+            throw new UsageException("--help asks for the usage, not a run");
+        }
+    }
+
+    /** The SAE's experiment over the text {@code data} and the SAE folder {@code saeFolder} (both as the driver resolved them). */
+    private static FeatureContextsExperiment featureExperiment(FeatureContextsArgs a, HookedTransformer model, Path data, Path saeFolder) {
+        dev.jlens.sae.SAE sae = a.hook == null ? dev.jlens.sae.SAE.load(saeFolder) : dev.jlens.sae.SAE.load(saeFolder, a.hook);
         Corpus corpus = Corpus.read(data, model.tokenizer());
         int length = a.length != null ? a.length : model.cfg().nCtx();
         Dataset dataset = Dataset.windows(corpus, a.split == null ? Split.VAL : a.split, length, length);
         FeatureContextsExperiment exp = FeatureContextsExperiment.of(model, sae, dataset);
         if (a.topK != null) exp = exp.withTopK(a.topK);
         if (a.batchSize != null) exp = exp.withBatchSize(a.batchSize);
-        FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace));
-        out.println(r);
-        return 0;
+        return exp;
     }
 
     private static final String FC_HEADER = """

@@ -2,7 +2,6 @@ package dev.jlens.experiment;
 
 import dev.jlens.cli.FolderLock;
 import dev.jlens.load.AtomicFiles;
-import dev.jlens.load.SafeTensors;
 import dev.jlens.cli.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,17 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CancellationException;
 import java.util.stream.Stream;
 
 /**
- * One run of a {@link BlockInternalsExperiment} into a folder: takes stock of what is there, checks
- * the disk, then computes and writes the missing batches, updating the manifest after each.
+ * One run of a {@link BatchedExperiment} into a folder: takes stock of what is there, checks the disk,
+ * then has the {@link RunOptions#engine} compute and write the missing batches, updating the manifest
+ * after each (this JVM, or a Spark cluster: the folder's lock and manifest stay with this process).
  *
  * <p>Order of writes per batch: the batch file (atomically, {@link SafeTensors#write}), then the
  * manifest listing it (atomically). A kill between the two leaves a complete file the manifest does
@@ -44,15 +41,12 @@ final class ExperimentRunner {
         this.options = options;
     }
 
-    private String manifestFormat;
-
     void run() {
         // An existing folder is locked before it is read: another run may be writing to it. A new one is
         // created and locked only once the checks pass, so a refused run leaves nothing behind.
         FolderLock lock = Files.isDirectory(folder) ? lock() : null;
         try {
             Manifest plan = exp.plan();
-            manifestFormat = plan.format();
             Manifest manifest = takeStock(plan);
             if (!planFits(plan, manifest)) return;
             if (lock == null) {
@@ -114,55 +108,33 @@ final class ExperimentRunner {
 
     private void runBatches(Manifest manifest, Set<Integer> done) {
         int total = exp.batchCount(), remaining = total - done.size();
+        List<Integer> missing = new ArrayList<>();
+        for (int b = 0; b < total; b++) if (!done.contains(b)) missing.add(b);
         Progress progress = new Progress(options.out(), options.terminal(), Math.max(1, remaining / 20));
         long started = System.nanoTime();
-        long tokens = 0;
-        int finishedNow = 0;
+        long[] tokens = {0};
+        Manifest[] current = {manifest};
         try {
-            for (int b = 0; b < total; b++) {
-                if (done.contains(b)) continue;
-                if (Thread.interrupted()) {
-                    throw new CancellationException("stopped after " + (done.size()) + " of " + total
-                            + " batches; run again with the same settings to resume");
-                }
-                Manifest.Batch written = writeBatch(b);
-                afterFileForTests.written(b);
-                manifest = manifest.withBatch(written);
-                manifest.write(folder);
-                done.add(b);
-                finishedNow++;
-                tokens += (long) written.samples() * exp.dataset().samples().length();
+            options.engine().writeBatches(exp, folder, missing, written -> {
+                // Whichever engine wrote it, the manifest lists a batch only once its file is there, whole.
+                BlockInternalsResults.checkPresent(folder, written);
+                afterFileForTests.written(written.index());
+                current[0] = current[0].withBatch(written);
+                current[0].write(folder);
+                done.add(written.index());
+                tokens[0] += (long) written.samples() * exp.dataset().samples().length();
+                int finishedNow = done.size() - (total - remaining);
                 double elapsed = (System.nanoTime() - started) / 1e9;
                 double eta = elapsed / finishedNow * (remaining - finishedNow);
-                progress.update("batch", done.size(), total, String.format("%,.0f tok/s", tokens / Math.max(elapsed, 1e-9)), elapsed, eta);
-            }
+                progress.update("batch", done.size(), total, String.format("%,.0f tok/s", tokens[0] / Math.max(elapsed, 1e-9)), elapsed, eta);
+            });
         } finally {
             progress.finish();
         }
         double elapsed = (System.nanoTime() - started) / 1e9;
-        long bytes = manifest.batches().stream().mapToLong(Manifest.Batch::bytes).sum();
+        long bytes = current[0].batches().stream().mapToLong(Manifest.Batch::bytes).sum();
         options.out().println("done: " + total + " batches, " + BlockInternalsExperiment.bytes(bytes) + " in "
                 + folder.toAbsolutePath() + String.format(java.util.Locale.ROOT, " (%.1f s)", elapsed));
-    }
-
-    private Manifest.Batch writeBatch(int b) {
-        BatchedExperiment.Computed c = exp.computeBatch(b);
-        String name = Manifest.batchFileName(b);
-        Path file = folder.resolve(name);
-        try {
-            Map<String, String> metadata = new LinkedHashMap<>();
-            metadata.put("format", manifestFormat);
-            metadata.put("batch", Integer.toString(b));
-            metadata.put("first_sample", Integer.toString(b * exp.batchSize()));
-            SafeTensors.write(file, c.tensors(), metadata);
-        } finally {
-            c.cache().close();
-        }
-        try {
-            return new Manifest.Batch(b, name, b * exp.batchSize(), exp.samplesIn(b), Files.size(file), Fingerprints.file(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read back " + file + ": " + e.getMessage(), e);
-        }
     }
 
     // ---------------------------------------------------------------- the folder as found

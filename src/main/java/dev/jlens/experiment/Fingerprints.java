@@ -52,17 +52,22 @@ final class Fingerprints {
 
     /** SHA-256 of a file's bytes, in hex. */
     static String file(Path file) {
-        MessageDigest d = sha256();
-        byte[] buf = new byte[1 << 20];
         try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
+            return stream(in);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** SHA-256 of what {@code in} reads to its end, in hex. */
+    static String stream(InputStream in) throws IOException {
+        MessageDigest d = sha256();
+        byte[] buf = new byte[1 << 20];
+        for (int n; (n = in.read(buf)) > 0; ) d.update(buf, 0, n);
         return HexFormat.of().formatHex(d.digest());
     }
 
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param tensors       tensor name → shape of one sample's part (the batch axis left out)
  * @param expectedBytes the whole folder's expected size, stated before the run
  * @param batches       finished batches, by index
+ *
+ * <p>Serializable: a Spark job carries the driver's plan to each executor, which checks that it built the same one.
  */
 public record Manifest(
         String format,
@@ -48,7 +50,8 @@ public record Manifest(
         Map<String, List<Long>> tensors,
         long expectedBytes,
         List<Batch> batches,
-        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Map<String, Object> sae) {
+        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Map<String, Object> sae)
+        implements java.io.Serializable {
 
     public static final String FORMAT = "jlens block-internals 1";
     /** The SAE max-activating contexts' format: the same folder layout, the SAE's identity in {@code sae}. */
@@ -66,13 +69,13 @@ public record Manifest(
      * what the model was when they differ.
      */
     public record ModelIdentity(String name, String architecture, int nLayers, int dModel, int nHeads, int dHead,
-                                int dVocab, int nCtx, String weightsSha256) {}
+                                int dVocab, int nCtx, String weightsSha256) implements java.io.Serializable {}
 
     /** Which text: its SHA-256 is the identity; {@code source} is where it was read from. */
-    public record DatasetIdentity(String source, String sha256, int tokens, String tokenizer) {}
+    public record DatasetIdentity(String source, String sha256, int tokens, String tokenizer) implements java.io.Serializable {}
 
-    /** One finished batch file. */
-    public record Batch(int index, String file, int firstSample, int samples, long bytes, String sha256) {}
+    /** One finished batch file (serializable: a Spark task sends it back to the driver). */
+    public record Batch(int index, String file, int firstSample, int samples, long bytes, String sha256) implements java.io.Serializable {}
 
     public Manifest {
         Objects.requireNonNull(model, "model");

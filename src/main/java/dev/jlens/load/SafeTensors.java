@@ -290,6 +290,15 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     /**
+     * The same bytes as {@link #write(Path, Map, Map)}, streamed to {@code ch} (e.g. a Hadoop file system's stream), which
+     * the caller closes; not atomic by itself: write to a temporary name and rename, as the file version does.
+     */
+    public static void write(java.nio.channels.WritableByteChannel ch, Map<String, INDArray> tensors, Map<String, String> metadata)
+            throws IOException {
+        SafeTensorsWriter.write(ch, tensors, metadata);
+    }
+
+    /**
      * One header entry.
      *
      * @param dtype the safetensors dtype name as stored, e.g. {@code F32}, {@code BF16}

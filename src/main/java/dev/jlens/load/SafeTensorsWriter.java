@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -50,9 +51,7 @@ final class SafeTensorsWriter {
         try {
             // CREATE_NEW (not createTempFile) so the file gets the usual umask permissions, not 0600.
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writeAll(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
-                writeAll(ch, ByteBuffer.wrap(header));
-                for (Planned p : plan) writeData(ch, p);
+                writeAll(ch, header, plan);
                 ch.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -63,6 +62,23 @@ final class SafeTensorsWriter {
         } finally {
             deleteQuietly(tmp);
         }
+    }
+
+    /** The same bytes as {@link #write(Path, Map, Map)} to a channel (a stream of another file system), not atomically. */
+    static void write(WritableByteChannel ch, Map<String, INDArray> tensors, Map<String, String> metadata) throws IOException {
+        Objects.requireNonNull(ch, "channel");
+        Objects.requireNonNull(tensors, "tensors");
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new UnsupportedOperationException("writing safetensors needs a little-endian machine");
+        }
+        List<Planned> plan = plan(tensors);
+        writeAll(ch, header(plan, metadata == null ? Map.of() : metadata), plan);
+    }
+
+    private static void writeAll(WritableByteChannel ch, byte[] header, List<Planned> plan) throws IOException {
+        writeAll(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+        writeAll(ch, ByteBuffer.wrap(header));
+        for (Planned p : plan) writeData(ch, p);
     }
 
     private static List<Planned> plan(Map<String, INDArray> tensors) {
@@ -137,7 +153,7 @@ final class SafeTensorsWriter {
         return out;
     }
 
-    private static void writeData(FileChannel ch, Planned p) throws IOException {
+    private static void writeData(WritableByteChannel ch, Planned p) throws IOException {
         long bytes = p.end() - p.begin();
         if (bytes == 0) return;
         if (p.packed().data().getElementSize() != p.dtype().size) {
@@ -152,7 +168,7 @@ final class SafeTensorsWriter {
         }
     }
 
-    private static void writeAll(FileChannel ch, ByteBuffer b) throws IOException {
+    private static void writeAll(WritableByteChannel ch, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) ch.write(b);
     }
 

@@ -69,6 +69,14 @@ class ExperimentCommandTest {
         assertTrue(err.contains("unknown option --bogus"), err);
         assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1"));   // no model in tmp, no $JLENS_MODEL
         assertTrue(err.contains("no model"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--master", "spark://h:7077"));
+        assertTrue(err.contains("--master spark://h:7077 is for --engine spark"), err);
+        assertEquals(2, run("feature-contexts", "--sae", "s", "--data", "x", "--out", "r", "--engine", "local", "--master", "local[2]"));
+        assertTrue(err.contains("is for --engine spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--engine", "flink"));
+        assertTrue(err.contains("must be local or spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "hdfs://namenode/results", "--block", "1", "--engine", "spark"));
+        assertTrue(err.contains("not supported yet"), err);
     }
 
     @Test

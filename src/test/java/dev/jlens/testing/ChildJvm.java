@@ -17,12 +17,11 @@ public final class ChildJvm {
 
     /** {@code java [jvmOptions] -cp … main args}, from the repository root. */
     public static List<String> command(List<String> jvmOptions, Class<?> main, String... args) {
-        String deps;
-        try {
-            deps = Files.readString(Path.of("target/jlens.classpath")).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException("target/jlens.classpath is missing: build with Maven first", e);
-        }
+        return command(jvmOptions, classPath(), main.getName(), args);
+    }
+
+    /** The same with another class path, e.g. {@link #classPath()} plus {@link #sparkClassPath()}. */
+    public static List<String> command(List<String> jvmOptions, String classPath, String main, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--add-modules");
@@ -31,10 +30,28 @@ public final class ChildJvm {
         cmd.add("-XX:+UseSerialGC");
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
-        cmd.add("target/test-classes:target/classes:" + deps);
-        cmd.add(main.getName());
+        cmd.add(classPath);
+        cmd.add(main);
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    /** This build's classes and test classes and the console's dependencies (as ./jlens has them). */
+    public static String classPath() {
+        return "target/test-classes:target/classes:" + read("target/jlens.classpath");
+    }
+
+    /** Spark and its dependencies, which the pom keeps apart from the console's class path. */
+    public static String sparkClassPath() {
+        return read("target/jlens-spark.classpath");
+    }
+
+    private static String read(String file) {
+        try {
+            return Files.readString(Path.of(file)).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + " is missing: build with Maven first", e);
+        }
     }
 
     /** Starts it with stdout and stderr sent to {@code log} (read it after the process ends). */

@@ -1,0 +1,14 @@
+package dev.jlens.spark;
+
+import dev.jlens.experiment.BatchEngine;
+import dev.jlens.experiment.ClusterEngines;
+import dev.jlens.experiment.ExperimentRecipe;
+import java.util.Map;
+
+/** {@code --engine spark}'s provider (META-INF/services), found by {@link ClusterEngines#spark} only when it is asked for. */
+public final class SparkEngines implements ClusterEngines {
+    @Override
+    public BatchEngine create(ExperimentRecipe recipe, String master) {
+        return new SparkEngine(recipe, master, Map.of());
+    }
+}
