@@ -85,7 +85,8 @@ public final class FeatureContexts implements dev.jlens.sae.FeatureStatistics {
         return new FeatureContexts(folder, m, dSae, k, values, rows, hist, tokens);
     }
 
-    private static void insert(float[] values, long[] rows, int[] kept, int j, int k, float x, long row) {
+    /** Into feature j's top k, largest first: an entry enters only when strictly larger, so ties keep the earlier context. */
+    static void insert(float[] values, long[] rows, int[] kept, int j, int k, float x, long row) {
         if (kept[j] == k && !(x > values[j * k + k - 1])) return;
         int at = kept[j] == k ? k - 1 : kept[j]++;
         while (at > 0 && x > values[j * k + at - 1]) {

@@ -132,7 +132,7 @@ public final class FeatureContextsExperiment implements BatchedExperiment {
         Run run = model.run(Nd4j.createFromArray(rows), List.of(), CacheSpec.only(sae.hookName()), false);
         INDArray acts = sae.encode(run.cache().get(sae.hookName())).reshape('c', (long) n * len, dSae);
         float[] topValues = new float[dSae * k];
-        int[] topRows = new int[dSae * k];
+        long[] topRows = new long[dSae * k];
         java.util.Arrays.fill(topRows, -1);
         int[] counts = new int[dSae];
         int[] histogram = new int[dSae * FeatureContexts.BINS];
@@ -144,18 +144,7 @@ public final class FeatureContextsExperiment implements BatchedExperiment {
                 float x = v.get(base + j);
                 if (!(x > 0)) continue;
                 histogram[j * FeatureContexts.BINS + FeatureContexts.bin(x)]++;
-                // Largest first; a later row enters only when strictly larger, so ties keep the earlier context.
-                int kept = counts[j];
-                if (kept == k && !(x > topValues[j * k + k - 1])) continue;
-                int at = kept == k ? k - 1 : kept;
-                if (kept < k) counts[j]++;
-                while (at > 0 && x > topValues[j * k + at - 1]) {
-                    topValues[j * k + at] = topValues[j * k + at - 1];
-                    topRows[j * k + at] = topRows[j * k + at - 1];
-                    at--;
-                }
-                topValues[j * k + at] = x;
-                topRows[j * k + at] = r;
+                FeatureContexts.insert(topValues, topRows, counts, j, k, x, r);
             }
         }
         int[][] ids = new int[n][len];
@@ -163,7 +152,7 @@ public final class FeatureContextsExperiment implements BatchedExperiment {
         Map<String, INDArray> out = new LinkedHashMap<>();
         out.put("tokens", Nd4j.createFromArray(ids));
         out.put("top_values", Nd4j.create(topValues, new long[] {dSae, k}, 'c'));
-        out.put("top_rows", Nd4j.createFromArray(topRows).reshape('c', dSae, k).castTo(DataType.INT));
+        out.put("top_rows", Nd4j.createFromArray(java.util.Arrays.stream(topRows).mapToInt(Math::toIntExact).toArray()).reshape('c', dSae, k).castTo(DataType.INT));
         out.put("histogram", Nd4j.createFromArray(histogram).reshape('c', dSae, FeatureContexts.BINS).castTo(DataType.INT));
         return new Computed(out, run.cache());
     }
