@@ -77,18 +77,23 @@ public record FeatureDashboard(String sae, int feature, List<String> prompt, dou
         if (!results.hookName().equals(sae.hookName())) {
             throw new IllegalArgumentException("these contexts are of an SAE at " + results.hookName() + ", not " + sae.hookName());
         }
+        List<dev.jlens.sae.FeatureStatistics.TopContext> top = results.top(feature, 8, 4);
         List<Context> cs = new ArrayList<>();
-        for (dev.jlens.sae.FeatureStatistics.TopContext c : results.top(feature, 8, 4)) {
-            int[] sample = results.sampleTokens(c.sample());
-            long[][] ids = {java.util.Arrays.stream(sample).asLongStream().toArray()};
+        if (!top.isEmpty()) {
+            // Every context's whole sample in one run (a corpus run's samples share their length): [contexts, length].
+            long[][] ids = new long[top.size()][];
+            for (int i = 0; i < ids.length; i++) ids[i] = java.util.Arrays.stream(results.sampleTokens(top.get(i).sample())).asLongStream().toArray();
             Run run = model.run(Nd4j.createFromArray(ids), List.of(), CacheSpec.only(sae.hookName()), false);
-            double[] all = sae.encode(run.cache().get(sae.hookName()))
-                    .get(NDArrayIndex.point(0), NDArrayIndex.all(), NDArrayIndex.point(feature)).castTo(DataType.DOUBLE).toDoubleVector();
-            int from = c.position() - c.maxIndex();
-            List<String> toks = new ArrayList<>();
-            for (int id : c.tokenIds()) toks.add(model.tokenText(id));
-            cs.add(new Context(c.value(), c.sample(), c.position(), toks,
-                    java.util.Arrays.copyOfRange(all, from, from + c.tokenIds().length), c.maxIndex()));
+            double[][] acts = LinAlg.toDouble(sae.encode(run.cache().get(sae.hookName()))
+                    .get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(feature)));
+            for (int i = 0; i < ids.length; i++) {
+                dev.jlens.sae.FeatureStatistics.TopContext c = top.get(i);
+                int from = c.position() - c.maxIndex();
+                List<String> toks = new ArrayList<>();
+                for (int id : c.tokenIds()) toks.add(model.tokenText(id));
+                cs.add(new Context(c.value(), c.sample(), c.position(), toks,
+                        java.util.Arrays.copyOfRange(acts[i], from, from + c.tokenIds().length), c.maxIndex()));
+            }
         }
         double[] edges = results.binEdges();
         return new FeatureDashboard(this.sae, feature, prompt, promptActs, promoted, suppressed, results.density(feature), edges,

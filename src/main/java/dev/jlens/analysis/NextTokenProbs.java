@@ -30,8 +30,7 @@ public record NextTokenProbs(List<String> prompt, int[] ids, List<String> tokens
     }
 
     public static NextTokenProbs of(HookedTransformer model, INDArray tokens, int k) {
-        INDArray toks = Prompts.batchOfOne(tokens);
-        return of(model, new Run(toks, new int[] {(int) toks.length()}, model.forward(toks), null), k);
+        return of(model, Prompts.logitsOnly(model, tokens), k);
     }
 
     /** The {@code k} most likely tokens after the last position of a run. */

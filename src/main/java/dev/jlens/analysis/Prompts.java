@@ -36,6 +36,12 @@ final class Prompts {
         return run.tokens();
     }
 
+    /** A plain forward pass of one prompt as a run with logits and no cache: what the logit-only analyses read. */
+    static dev.jlens.model.Run logitsOnly(HookedTransformer model, INDArray tokens) {
+        INDArray toks = batchOfOne(tokens);
+        return new dev.jlens.model.Run(toks, new int[] {(int) toks.length()}, model.forward(toks), null);
+    }
+
     /** The logits of a run that computed them. */
     static INDArray logits(dev.jlens.model.Run run) {
         if (run.logits() == null) {

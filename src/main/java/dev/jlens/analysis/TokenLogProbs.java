@@ -27,8 +27,7 @@ public record TokenLogProbs(List<String> tokens, double[] logProbs) implements C
     }
 
     public static TokenLogProbs of(HookedTransformer model, INDArray tokens) {
-        INDArray toks = Prompts.batchOfOne(tokens);
-        return of(model, new dev.jlens.model.Run(toks, new int[] {(int) toks.length()}, model.forward(toks), null));
+        return of(model, Prompts.logitsOnly(model, tokens));
     }
 
     /** The log-probability of each token of a one-prompt run given the ones before. */

@@ -256,17 +256,9 @@ public final class Gemm {
         Parallel.forEach(tasks, (t, worker) -> {
             int n0 = t * NB, rows = Math.min(NB, n - n0);
             Scratch s = Scratch.of(worker);
-            float[] wRows;
-            int wStart;
-            if (heapRows != null) {
-                wRows = heapRows.data();
-                wStart = n0 * k;
-            } else {
-                wRows = s.packed(NB * k);
-                wStart = 0;
-                Arrays.fill(wRows, rows * k, NB * k, 0f);
-                wtBuf.get(wtOffset + (long) n0 * k, wRows, 0, rows * k);
-            }
+            WeightRows w = weightRows(heapRows, wtBuf, wtOffset, n0, rows, k, s, true);
+            float[] wRows = w.data();
+            int wStart = w.start();
             float[] tile = s.bias(NB * PT);           // [NB weight rows, PT rows of x]
             float[] c = s.staging(m * NB);            // [m, NB]
             for (int p = 0; p < panels; p++) {
@@ -294,6 +286,23 @@ public final class Gemm {
         });
     }
 
+    /** A block of weight rows as floats: {@code data[start + r·k + j]} is row {@code n0 + r}, column j. */
+    private record WeightRows(float[] data, int start) {}
+
+    /**
+     * Rows {@code [n0, n0 + rows)} of the weights: in place when they are packed on the heap, else read (widened
+     * from bf16 as need be) into the worker's scratch, the rest of an {@link #NB}-row block zeroed when
+     * {@code padToBlock} (the panel kernel reads whole blocks).
+     */
+    private static WeightRows weightRows(PackedRows heapRows, StoredFloats wtBuf, long wtOffset, int n0, int rows, int k, Scratch s,
+                                         boolean padToBlock) {
+        if (heapRows != null) return new WeightRows(heapRows.data(), n0 * k);
+        float[] w = s.packed(NB * k);
+        if (padToBlock) Arrays.fill(w, rows * k, NB * k, 0f);
+        wtBuf.get(wtOffset + (long) n0 * k, w, 0, rows * k);
+        return new WeightRows(w, 0);
+    }
+
     /**
      * Up to this many rows of x, {@link #productTransposed} takes dot products of each weight row with each
      * row of x instead of broadcasting weight rows against {@link #PT}-wide panels of xᵀ: a panel holds one
@@ -318,16 +327,9 @@ public final class Gemm {
         Parallel.forEach(tasks, (t, worker) -> {
             int n0 = t * NB, rows = Math.min(NB, n - n0);
             Scratch s = Scratch.of(worker);
-            float[] wRows;
-            int wStart;
-            if (heapRows != null) {
-                wRows = heapRows.data();
-                wStart = n0 * k;
-            } else {
-                wRows = s.packed(NB * k);
-                wStart = 0;
-                wtBuf.get(wtOffset + (long) n0 * k, wRows, 0, rows * k);
-            }
+            WeightRows w = weightRows(heapRows, wtBuf, wtOffset, n0, rows, k, s, false);
+            float[] wRows = w.data();
+            int wStart = w.start();
             float[] c = s.staging(m * NB);            // [m, NB]
             for (int r = 0; r < rows; r++) {
                 float add = b == null ? 0f : b[n0 + r];

@@ -205,7 +205,8 @@ public final class ForwardBenchmark {
         }
     }
 
-    private static long rssKb(String field) {
+    /** A {@code /proc/self/status} field in kB ({@code VmHWM}, {@code VmRSS}); -1 when absent. */
+    static long rssKb(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("\\D", ""));

@@ -82,7 +82,7 @@ public final class GenerateBenchmark {
                         + "\"ttft_ms\":%.2f,\"decode_ms_per_token\":%.3f,\"decode_tokens_per_s\":%.2f,\"peak_rss_mb\":%.0f,"
                         + "\"threads\":%d,\"ids_hash\":\"%s\",\"first20\":%s,\"ids\":%s}%n",
                 promptTokens, n, runs, n * 1e3 / med, n * 1e3 / best, med, best, median(ttft), dec, dec > 0 ? 1e3 / dec : 0,
-                rssKb("VmHWM") / 1e3, Integer.getInteger("jlens.threads", Runtime.getRuntime().availableProcessors()),
+                ForwardBenchmark.rssKb("VmHWM") / 1e3, Integer.getInteger("jlens.threads", Runtime.getRuntime().availableProcessors()),
                 hash(ids), json(Arrays.copyOf(ids, Math.min(20, ids.length))), json(ids));
     }
 
@@ -115,16 +115,5 @@ public final class GenerateBenchmark {
         double[] s = xs.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static long rssKb(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("\\D", ""));
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return -1;
     }
 }

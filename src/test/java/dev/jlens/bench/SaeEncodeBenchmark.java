@@ -44,7 +44,7 @@ public final class SaeEncodeBenchmark {
             sae.encode(x);
             System.gc();
         }
-        long rssBefore = status("VmRSS");
+        long rssBefore = ForwardBenchmark.rssKb("VmRSS");
         double[] s = new double[runs];
         double fired = 0;
         for (int r = 0; r < runs; r++) {
@@ -55,19 +55,11 @@ public final class SaeEncodeBenchmark {
             f = null;
             System.gc();
         }
-        long rssAfter = status("VmRSS");
+        long rssAfter = ForwardBenchmark.rssKb("VmRSS");
         Arrays.sort(s);
         System.out.printf(Locale.ROOT, "{\"impl\": \"jlens\", \"tokens\": %d, \"d_in\": %d, \"d_sae\": %d, \"runs\": %d, \"median_s\": %.5f,"
                         + " \"best_s\": %.5f, \"peak_rss_mb\": %.1f, \"rss_growth_mb\": %.1f, \"dense_output_mb\": %.1f, \"mean_l0\": %.1f}%n",
-                tokens, dIn, dSae, runs, s[runs / 2], s[0], status("VmHWM") / 1024.0, (rssAfter - rssBefore) / 1024.0,
+                tokens, dIn, dSae, runs, s[runs / 2], s[0], ForwardBenchmark.rssKb("VmHWM") / 1024.0, (rssAfter - rssBefore) / 1024.0,
                 4.0 * tokens * dSae / 1e6 * 1e6 / (1 << 20), fired);
-    }
-
-    /** A /proc/self/status field in kB. */
-    static long status(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        return -1;
     }
 }
