@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Issue 17's SAE benchmark, the PyTorch peer: relu(x @ W_enc + b_enc) for a [tokens, d_in] residual stream and a
 random SAE, timed after warm-up; one JSON line in SaeEncodeBenchmark's format."""
-import argparse, json, resource, statistics, time
+import argparse, json, os, statistics, time
 
 import torch
 
@@ -20,7 +20,9 @@ def main():
     ap.add_argument("--d-in", type=int, default=768)
     ap.add_argument("--d-sae", type=int, default=24576)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads, as many as jlens uses")
     a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     w_enc = torch.randn(a.d_in, a.d_sae) * 0.02
     b_enc = torch.randn(a.d_sae) * 0.02
