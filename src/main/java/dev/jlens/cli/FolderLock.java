@@ -10,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 
 /**
  * One writer per output folder (an experiment's results, a training run): an operating-system lock
@@ -42,7 +40,7 @@ public final class FolderLock implements AutoCloseable {
 
     /** A folder another live process is writing to; the message names it, the owner, and what to do. */
     public static final class HeldException extends IllegalStateException {
-        HeldException(String message) {
+        public HeldException(String message) {
             super(message);
         }
     }
@@ -68,17 +66,16 @@ public final class FolderLock implements AutoCloseable {
             String before = read(ch);
             if (lock == null) {
                 ch.close();
-                throw new HeldException(folder + " is in use by " + owner(before) + ", which is writing " + what
+                throw new HeldException(folder + " is in use by " + LockOwner.parse(before).describe() + ", which is writing " + what
                         + " there: wait for it to finish or stop it, or choose another folder (two runs into one folder"
                         + " would overwrite each other's files)");
             }
-            String mine = "pid " + ProcessHandle.current().pid() + "\nhost " + host() + "\nstarted "
-                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n";
+            String mine = LockOwner.current().text();
             ch.truncate(0);
             ByteBuffer b = ByteBuffer.wrap(mine.getBytes(StandardCharsets.UTF_8));
             while (b.hasRemaining()) ch.write(b, b.position());
             ch.force(false);
-            return new FolderLock(file, ch, lock, before.isBlank() ? null : owner(before));
+            return new FolderLock(file, ch, lock, before.isBlank() ? null : LockOwner.parse(before).describe());
         } catch (IOException e) {
             try {
                 if (ch != null) ch.close();
@@ -115,34 +112,5 @@ public final class FolderLock implements AutoCloseable {
             // read to the end (or the first 4 kB)
         }
         return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
-    }
-
-    /** "process 1234 on host h (started …)" from the lock file's text, or "another process" when it is empty. */
-    private static String owner(String text) {
-        String pid = field(text, "pid"), host = field(text, "host"), started = field(text, "started");
-        if (pid == null) return "another process";
-        return "process " + pid + (host == null ? "" : " on " + host) + (started == null ? "" : " (started " + started + ")");
-    }
-
-    private static String field(String text, String name) {
-        for (String line : text.split("\n")) {
-            if (line.startsWith(name + " ")) return line.substring(name.length() + 1).strip();
-        }
-        return null;
-    }
-
-    /** This machine's name without a network lookup (which can hang where DNS is misconfigured). */
-    static String host() {
-        String h = System.getenv("HOSTNAME");
-        if (h != null && !h.isBlank()) return h.strip();
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException | RuntimeException e) {
-            try {
-                return java.net.InetAddress.getLocalHost().getHostName();
-            } catch (IOException e2) {
-                return "this machine";
-            }
-        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.jlens.experiment;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -15,9 +14,9 @@ public interface BatchEngine {
      * (atomically, through {@link BatchFiles}), handing each one's record to {@code written} on the calling thread or one
      * other thread at a time, in any order. Stops at the first batch that cannot be computed.
      */
-    void writeBatches(BatchedExperiment exp, Path folder, List<Integer> missing, Consumer<Manifest.Batch> written);
+    void writeBatches(BatchedExperiment exp, ResultsFolder folder, List<Integer> missing, Consumer<Manifest.Batch> written);
 
-    /** One machine: the batches in order, in this JVM. */
+    /** One machine: the batches in order, in this JVM, into a folder on this machine. */
     static BatchEngine local() {
         return LocalEngine.INSTANCE;
     }

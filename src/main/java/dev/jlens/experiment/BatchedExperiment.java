@@ -38,4 +38,16 @@ public interface BatchedExperiment {
      * are written.
      */
     record Computed(Map<String, INDArray> tensors, ActivationCache cache) {}
+
+    /**
+     * Runs (or resumes) into {@code folder}, on this machine or a Hadoop file system: checks what is there, states the
+     * bytes it will write, refuses when the disk cannot hold them, then has {@code options}' engine compute the batches
+     * not yet finished.
+     *
+     * @throws ResultsFolderException when the folder belongs to another experiment, holds a damaged batch, is not a
+     *                                results folder, or its disk is too full (see {@link RunOptions#force} for the first three)
+     */
+    default void runInto(ResultsFolder folder, RunOptions options) {
+        new ExperimentRunner(this, folder, options).run();
+    }
 }

@@ -207,16 +207,9 @@ public final class BlockInternalsExperiment implements BatchedExperiment {
         return run(folder, RunOptions.defaults());
     }
 
-    /**
-     * Runs (or resumes) into {@code folder}: checks what is there, states the bytes it will write,
-     * refuses when the disk cannot hold them, then computes the batches not yet finished.
-     *
-     * @throws ResultsFolderException when the folder belongs to another experiment, holds a damaged
-     *                                batch, is not a results folder, or its disk is too full (see
-     *                                {@link RunOptions#force} for the first three)
-     */
+    /** Runs (or resumes) into {@code folder} on this machine ({@link #runInto}), then opens the results. */
     public BlockInternalsResults run(Path folder, RunOptions options) {
-        new ExperimentRunner(this, folder, options).run();
+        runInto(ResultsFolder.local(folder, options.freeSpace()), options);
         return BlockInternalsResults.open(folder);
     }
 

@@ -5,11 +5,13 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 import dev.jlens.load.SafeTensors;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -47,7 +49,8 @@ public final class BlockInternalsResults {
      */
     public static BlockInternalsResults open(Path folder) {
         Manifest m = Manifest.read(folder);
-        for (Manifest.Batch b : m.batches()) checkPresent(folder, b);
+        ResultsFolder f = ResultsFolder.local(folder, FreeSpace.ofFileStore());
+        for (Manifest.Batch b : m.batches()) checkPresent(f, b);
         return new BlockInternalsResults(folder, m);
     }
 
@@ -58,16 +61,21 @@ public final class BlockInternalsResults {
     }
 
     static void verify(Path folder, Manifest m) {
-        for (Manifest.Batch b : m.batches()) verify(folder, b);
+        ResultsFolder f = ResultsFolder.local(folder, FreeSpace.ofFileStore());
+        for (Manifest.Batch b : m.batches()) verify(f, b);
     }
 
     /** Checks one listed batch: present, of the listed size, with the listed SHA-256. */
-    static void verify(Path folder, Manifest.Batch b) {
+    static void verify(ResultsFolder folder, Manifest.Batch b) {
         checkPresent(folder, b);
-        Path file = folder.resolve(b.file());
-        String actual = Fingerprints.file(file);
+        String actual;
+        try (InputStream in = folder.open(b.file())) {
+            actual = Fingerprints.stream(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + folder.location(b.file()) + ": " + e.getMessage(), e);
+        }
         if (!actual.equals(b.sha256())) {
-            throw new ResultsFolderException(file, ResultsFolderException.Problem.CORRUPT_BATCH,
+            throw new ResultsFolderException(folder.location(b.file()), ResultsFolderException.Problem.CORRUPT_BATCH,
                     "batch " + b.index() + " is damaged: its SHA-256 is " + Manifest.shortHash(actual) + " but the manifest recorded "
                             + Manifest.shortHash(b.sha256()), REDO);
         }
@@ -77,21 +85,21 @@ public final class BlockInternalsResults {
             + " or pass --force to start over";
 
     /** Checks one listed batch's file: present, of the listed size. */
-    static void checkPresent(Path folder, Manifest.Batch b) {
-        Path file = folder.resolve(b.file());
-        if (!Files.exists(file)) {
-            throw new ResultsFolderException(file, ResultsFolderException.Problem.CORRUPT_BATCH,
-                    "batch " + b.index() + " is listed in the manifest but missing", "run the experiment again to recompute it");
-        }
-        long size;
+    static void checkPresent(ResultsFolder folder, Manifest.Batch b) {
+        String file = folder.location(b.file());
+        OptionalLong size;
         try {
-            size = Files.size(file);
+            size = folder.size(b.file());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (size != b.bytes()) {
+        if (size.isEmpty()) {
             throw new ResultsFolderException(file, ResultsFolderException.Problem.CORRUPT_BATCH,
-                    "batch " + b.index() + " has " + size + " bytes but the manifest recorded " + b.bytes(), REDO);
+                    "batch " + b.index() + " is listed in the manifest but missing", "run the experiment again to recompute it");
+        }
+        if (size.getAsLong() != b.bytes()) {
+            throw new ResultsFolderException(file, ResultsFolderException.Problem.CORRUPT_BATCH,
+                    "batch " + b.index() + " has " + size.getAsLong() + " bytes but the manifest recorded " + b.bytes(), REDO);
         }
     }
 

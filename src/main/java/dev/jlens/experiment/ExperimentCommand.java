@@ -11,10 +11,13 @@ import dev.jlens.data.TinyShakespeare;
 import dev.jlens.load.ModelChoice;
 import dev.jlens.model.HookedTransformer;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
@@ -35,16 +38,27 @@ public final class ExperimentCommand {
     private ExperimentCommand() {}
 
     /** A parsed command line; {@code null} fields take their defaults, which depend on the model and the samples. */
-    record Parsed(Path model, String data, Path out, List<Integer> blocks, Split split, String samples, Integer length,
+    record Parsed(Path model, String data, String out, List<Integer> blocks, Split split, String samples, Integer length,
                   Integer stride, List<Component> components, Positions positions, Integer batchSize, Integer threads,
                   boolean force, boolean dryRun, Engine engine) {}
 
-    /** {@code --engine} and {@code --master}: where the batches are computed. */
-    record Engine(boolean spark, String master) {
+    /** {@code --engine}, {@code --master} and {@code --conf}: where the batches are computed, with which Spark settings. */
+    record Engine(boolean spark, String master, Map<String, String> settings) {
+        Engine {
+            settings = Map.copyOf(settings);
+        }
+
         static Engine of(EngineOptions o) {
             boolean spark = "spark".equals(o.engine);
             if (o.master != null && !spark) throw new UsageException("--master " + o.master + " is for --engine spark");
-            return new Engine(spark, o.master);
+            Map<String, String> conf = o.conf == null ? Map.of() : o.conf;
+            if (!conf.isEmpty() && !spark) throw new UsageException("--conf " + conf.keySet().iterator().next() + "=… is for --engine spark");
+            for (String key : conf.keySet()) {
+                if (!key.startsWith("spark.")) {
+                    throw new UsageException("--conf " + key + ": Spark settings start with 'spark.' (Hadoop's as spark.hadoop.KEY)");
+                }
+            }
+            return new Engine(spark, o.master, conf);
         }
     }
 
@@ -57,6 +71,10 @@ public final class ExperimentCommand {
         @Option(names = "--master", paramLabel = "URL",
                 description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
         String master;
+
+        @Option(names = "--conf", paramLabel = "KEY=VALUE",
+                description = "with --engine spark: a Spark setting, as spark-submit's --conf (Hadoop's as spark.hadoop.KEY); repeatable")
+        Map<String, String> conf;
     }
 
     public static void main(String[] args) {
@@ -84,22 +102,23 @@ public final class ExperimentCommand {
                 ExperimentRecipe recipe = recipe(args, ModelChoice.resolve(p.model(), false, envModel, root), p.data(), null);
                 BlockInternalsExperiment exp = (BlockInternalsExperiment) experimentOf(recipe);
                 RunOptions options = new RunOptions(p.force(), out, Progress.stdoutIsTerminal(), freeSpace, engine(p.engine(), recipe));
+                ResultsFolder folder = resultsFolder(p.out(), p.engine(), freeSpace);
                 if (p.dryRun()) {
                     out.println(exp);
-                    out.println("would write about " + BlockInternalsExperiment.bytes(exp.expectedBytes()) + " to " + p.out().toAbsolutePath()
-                            + "; the disk has " + BlockInternalsExperiment.bytes(freeSpace.usableBytes(p.out())) + " free (--dry-run: nothing written)");
+                    out.println("would write about " + BlockInternalsExperiment.bytes(exp.expectedBytes()) + " to " + folder.location()
+                            + "; the disk has " + BlockInternalsExperiment.bytes(folder.usableBytes()) + " free (--dry-run: nothing written)");
                     return 0;
                 }
                 if (onCtrlC) {
                     hook.set(new Thread(() -> {
                         if (!finished.get()) {
-                            err.println("\njlens experiment: stopped; the finished batches in " + p.out() + " are kept — run the same"
+                            err.println("\njlens experiment: stopped; the finished batches in " + folder.location() + " are kept — run the same"
                                     + " command again to resume");
                         }
                     }, "jlens-experiment-stop"));
                     Runtime.getRuntime().addShutdownHook(hook.get());
                 }
-                exp.run(p.out(), options);
+                exp.runInto(folder, options);
                 return 0;
             });
         } finally {
@@ -125,15 +144,37 @@ public final class ExperimentCommand {
     }
 
     /**
-     * {@code --out}: a folder this machine mounts. The driver locks it and writes its manifest with local file operations;
-     * a URI (hdfs://, s3a://) would become a local folder named after its scheme, so it is refused.
+     * {@code --out}: a folder on this machine (a path, or a file: URI), or a URI on a Hadoop file system (hdfs://,
+     * s3a://…), reached through Hadoop's client, which comes with Spark: so only with {@code --engine spark}. Checked when
+     * the command line is parsed; {@link #resultsFolder(String, Engine, FreeSpace)} opens it.
      */
-    private static Path resultsFolder(Path out) {
-        if (out.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*")) {
-            throw new UsageException("--out " + out + ": results folders on HDFS or S3 are not supported yet; give a folder this"
-                    + " machine mounts (on a cluster, a shared one every executor also sees at the same path)");
+    private static void checkOut(String out, Engine engine) {
+        URI uri = hadoopUri(out);
+        if (uri != null && !engine.spark()) {
+            throw new UsageException("--out " + out + ": a folder on " + uri.getScheme() + ": is written through Hadoop's client,"
+                    + " which comes with Spark; add --engine spark (embedded, or --master URL), or give a folder on this machine");
         }
-        return out;
+    }
+
+    private static ResultsFolder resultsFolder(String out, Engine engine, FreeSpace freeSpace) {
+        URI uri = hadoopUri(out);
+        if (uri != null) return ClusterEngines.hadoopFolder(uri, engine.settings());
+        Path local = out.startsWith("file:") ? Path.of(URI.create(out)) : Path.of(out);
+        return ResultsFolder.local(local, freeSpace);
+    }
+
+    /** {@code out} as a URI when it names a scheme other than file: (two letters at least: C:\ is a Windows drive), else null. */
+    private static URI hadoopUri(String out) {
+        if (!out.matches("[A-Za-z][A-Za-z0-9+.-]+:.*") || out.startsWith("file:")) return null;
+        try {
+            URI uri = new URI(out);
+            if (uri.getPath() == null || uri.getPath().isEmpty()) {
+                throw new UsageException("--out " + out + ": name a folder, e.g. hdfs://namenode:8020/results/b1");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new UsageException("--out " + out + ": not a URI (" + e.getReason() + ")");
+        }
     }
 
     /** {@code --data}: a file, or 'tinyshakespeare' (downloaded once into the cache). */
@@ -143,7 +184,7 @@ public final class ExperimentCommand {
     }
 
     private static BatchEngine engine(Engine e, ExperimentRecipe recipe) {
-        return e.spark() ? ClusterEngines.spark(recipe, e.master()) : BatchEngine.local();
+        return e.spark() ? ClusterEngines.spark(recipe, e.master(), e.settings()) : BatchEngine.local();
     }
 
     /** Loads the recipe's model and builds its experiment: the driver's and every Spark executor's one way to it. */
@@ -197,8 +238,9 @@ public final class ExperimentCommand {
                 description = "block(s) to save (0-based), e.g. --block 1 or --block 0,1,2")
         List<Integer> blocks;
 
-        @Option(names = "--out", paramLabel = "DIR", required = true, description = "results folder (created; an existing one is resumed)")
-        Path out;
+        @Option(names = "--out", paramLabel = "DIR", required = true,
+                description = "results folder (created; an existing one is resumed); hdfs://… or s3a://… with --engine spark")
+        String out;
 
         @Option(names = "--split", paramLabel = "S", converter = SplitName.class,
                 description = "train (first 90%%), val (last 10%%) or all  [val]")
@@ -323,9 +365,11 @@ public final class ExperimentCommand {
         if (a.stride != null && "substrings".equals(a.samples)) {
             throw new UsageException("--stride applies to --samples windows; substrings are every distinct run of --length tokens");
         }
-        return new Parsed(a.model, a.data, resultsFolder(a.out), List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
+        Engine engine = Engine.of(a.engine);
+        checkOut(a.out, engine);
+        return new Parsed(a.model, a.data, a.out, List.copyOf(a.blocks), a.split, a.samples, a.length, a.stride,
                 a.components == null ? null : List.copyOf(a.components), a.positions, a.batchSize, a.threads, a.force, a.dryRun,
-                Engine.of(a.engine));
+                engine);
     }
 
     private static final String HEADER = """
@@ -374,8 +418,9 @@ public final class ExperimentCommand {
                 description = "UTF-8 text, encoded with the model's tokenizer; 'tinyshakespeare' downloads it once")
         String data;
 
-        @Option(names = "--out", paramLabel = "DIR", required = true, description = "results folder (created; an existing one is resumed)")
-        Path out;
+        @Option(names = "--out", paramLabel = "DIR", required = true,
+                description = "results folder (created; an existing one is resumed); hdfs://… or s3a://… with --engine spark")
+        String out;
 
         @Option(names = "--split", paramLabel = "S", converter = SplitName.class, description = "train, val or all  [val]")
         Split split;
@@ -413,17 +458,22 @@ public final class ExperimentCommand {
         System.arraycopy(args, 0, all, 1, args.length);
         ExperimentRecipe recipe = recipe(all, ModelChoice.resolve(a.model, false, envModel, root), a.data, a.sae);
         FeatureContextsExperiment exp = (FeatureContextsExperiment) experimentOf(recipe);
-        FeatureContexts r = exp.run(a.out, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace,
-                engine(Engine.of(a.engine), recipe)));
-        out.println(r);
+        Engine engine = Engine.of(a.engine);
+        ResultsFolder folder = resultsFolder(a.out, engine, freeSpace);
+        exp.runInto(folder, new RunOptions(a.force, out, Progress.stdoutIsTerminal(), freeSpace, engine(engine, recipe)));
+        if (folder.localPath().isPresent()) {
+            out.println(FeatureContexts.open(folder.localPath().get()));
+        } else {
+            out.println("to read them, copy " + folder.location() + " to this machine (hdfs dfs -get, aws s3 cp --recursive)"
+                    + " and open the copy with featureContexts(folder) in the console");
+        }
         return 0;
     }
 
     private static FeatureContextsArgs parseFeatureContexts(String[] args) throws CommandLines.HelpRequested {
         FeatureContextsArgs a = new FeatureContextsArgs();
         CommandLines.parse(a, args);
-        Engine.of(a.engine);   // refuses --master without --engine spark
-        resultsFolder(a.out);
+        checkOut(a.out, Engine.of(a.engine));   // Engine.of refuses --master or --conf without --engine spark
         return a;
     }
 

@@ -5,19 +5,17 @@ import dev.jlens.load.AtomicFiles;
 import dev.jlens.cli.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * One run of a {@link BatchedExperiment} into a folder: takes stock of what is there, checks the disk,
  * then has the {@link RunOptions#engine} compute and write the missing batches, updating the manifest
- * after each (this JVM, or a Spark cluster: the folder's lock and manifest stay with this process).
+ * after each (this JVM, or a Spark cluster: the folder's lock and manifest stay with this process). The folder is a
+ * {@link ResultsFolder}: a local one, or one on HDFS or S3, through the same steps.
  *
  * <p>Order of writes per batch: the batch file (atomically, {@link SafeTensors#write}), then the
  * manifest listing it (atomically). A kill between the two leaves a complete file the manifest does
@@ -32,10 +30,10 @@ final class ExperimentRunner {
     static AfterFile afterFileForTests = b -> {};
 
     private final BatchedExperiment exp;
-    private final Path folder;
+    private final ResultsFolder folder;
     private final RunOptions options;
 
-    ExperimentRunner(BatchedExperiment exp, Path folder, RunOptions options) {
+    ExperimentRunner(BatchedExperiment exp, ResultsFolder folder, RunOptions options) {
         this.exp = exp;
         this.folder = folder;
         this.options = options;
@@ -44,7 +42,7 @@ final class ExperimentRunner {
     void run() {
         // An existing folder is locked before it is read: another run may be writing to it. A new one is
         // created and locked only once the checks pass, so a refused run leaves nothing behind.
-        FolderLock lock = Files.isDirectory(folder) ? lock() : null;
+        ResultsFolder.Lock lock = io(folder::isDirectory, "read") ? lock() : null;
         try {
             Manifest plan = exp.plan();
             Manifest manifest = takeStock(plan);
@@ -68,10 +66,10 @@ final class ExperimentRunner {
         }
     }
 
-    private FolderLock lock() {
-        FolderLock lock = FolderLock.acquire(folder, "an experiment");
+    private ResultsFolder.Lock lock() {
+        ResultsFolder.Lock lock = io(() -> folder.lock("an experiment"), "lock");
         if (lock.previousOwner() != null) {
-            options.out().println("taking over " + folder.resolve(FolderLock.FILE_NAME) + " from " + lock.previousOwner()
+            options.out().println("taking over " + folder.location() + "/" + FolderLock.FILE_NAME + " from " + lock.previousOwner()
                     + ", which stopped without releasing it");
         }
         return lock;
@@ -90,11 +88,11 @@ final class ExperimentRunner {
         long free = freeBytes();
         var out = options.out();
         out.println(exp);
-        out.println("results: " + folder.toAbsolutePath() + " · about " + BlockInternalsExperiment.bytes(plan.expectedBytes())
+        out.println("results: " + folder.location() + " · about " + BlockInternalsExperiment.bytes(plan.expectedBytes())
                 + " in all" + (done.isEmpty() ? "" : ", " + done.size() + " of " + exp.batchCount() + " batches already there")
                 + " · " + BlockInternalsExperiment.bytes(toWrite) + " to write · " + BlockInternalsExperiment.bytes(free) + " free on its disk");
         if (toWrite > free) {
-            throw new ResultsFolderException(folder, ResultsFolderException.Problem.NO_SPACE,
+            throw new ResultsFolderException(folder.location(), ResultsFolderException.Problem.NO_SPACE,
                     "the run would write about " + BlockInternalsExperiment.bytes(toWrite) + " but the disk has only "
                             + BlockInternalsExperiment.bytes(free) + " free; nothing was written",
                     "free some space, choose a folder on another disk, or save less (--positions last, fewer --components or blocks)");
@@ -134,7 +132,7 @@ final class ExperimentRunner {
         double elapsed = (System.nanoTime() - started) / 1e9;
         long bytes = current[0].batches().stream().mapToLong(Manifest.Batch::bytes).sum();
         options.out().println("done: " + total + " batches, " + BlockInternalsExperiment.bytes(bytes) + " in "
-                + folder.toAbsolutePath() + String.format(java.util.Locale.ROOT, " (%.1f s)", elapsed));
+                + folder.location() + String.format(java.util.Locale.ROOT, " (%.1f s)", elapsed));
     }
 
     // ---------------------------------------------------------------- the folder as found
@@ -144,14 +142,14 @@ final class ExperimentRunner {
      * lists checks out, a fresh plan when the folder is new or empty (or {@code --force} is given).
      */
     private Manifest takeStock(Manifest plan) {
-        if (!Files.exists(folder)) return plan;
-        if (!Files.isDirectory(folder)) {
-            throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
+        if (!io(folder::exists, "read")) return plan;
+        if (!io(folder::isDirectory, "read")) {
+            throw new ResultsFolderException(folder.location(), ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
                     "is a file, not a folder", "choose a folder for the results");
         }
         Optional<Manifest> existing;
         try {
-            existing = Manifest.readIfPresent(folder);
+            existing = io(() -> Manifest.readIfPresent(folder), "read");
         } catch (ResultsFolderException e) {
             if (!options.force()) throw e;
             return startOver(plan, "its manifest is unreadable");
@@ -161,7 +159,7 @@ final class ExperimentRunner {
                     .filter(n -> !AtomicFiles.isLeftoverTemporary(n) && !n.equals(FolderLock.FILE_NAME)).toList();
             if (others.isEmpty()) return plan;
             if (!options.force()) {
-                throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
+                throw new ResultsFolderException(folder.location(), ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
                         "holds " + others.size() + " file" + (others.size() == 1 ? "" : "s") + " (" + String.join(", ", others.subList(0, Math.min(3, others.size())))
                                 + (others.size() > 3 ? ", …" : "") + ") but no " + Manifest.FILE_NAME + ", so it is not a results folder",
                         "choose an empty or new folder, or pass --force to delete jlens's batch files there and start again");
@@ -172,14 +170,14 @@ final class ExperimentRunner {
         Optional<String> difference = m.differenceFrom(plan);
         if (difference.isPresent()) {
             if (!options.force()) {
-                throw new ResultsFolderException(folder, ResultsFolderException.Problem.MISMATCH, difference.get(),
+                throw new ResultsFolderException(folder.location(), ResultsFolderException.Problem.MISMATCH, difference.get(),
                         "choose another folder for this run, or pass --force to replace those results");
             }
             return startOver(plan, difference.get());
         }
         List<Manifest.Batch> kept = new ArrayList<>();
         for (Manifest.Batch b : m.batches()) {
-            if (!Files.exists(folder.resolve(b.file()))) {
+            if (io(() -> folder.size(b.file()), "read").isEmpty()) {
                 options.out().println("batch " + b.index() + " (" + b.file() + ") is missing: it will be computed again");
                 continue;
             }
@@ -195,10 +193,10 @@ final class ExperimentRunner {
     }
 
     private Manifest startOver(Manifest plan, String why) {
-        options.out().println("--force: deleting the results in " + folder + " (" + why + ")");
+        options.out().println("--force: deleting the results in " + folder.location() + " (" + why + ")");
         for (String name : listing()) {
             if (Manifest.isBatchFileName(name) || name.equals(Manifest.FILE_NAME) || AtomicFiles.isLeftoverTemporary(name)) {
-                delete(folder.resolve(name));
+                delete(name);
             }
         }
         return plan;
@@ -210,43 +208,48 @@ final class ExperimentRunner {
         for (Manifest.Batch b : m.batches()) listed.add(b.file());
         for (String name : listing()) {
             if (AtomicFiles.isLeftoverTemporary(name) || (Manifest.isBatchFileName(name) && !listed.contains(name))) {
-                delete(folder.resolve(name));
+                delete(name);
             }
         }
     }
 
     private List<String> listing() {
-        try (Stream<Path> s = Files.list(folder)) {
-            List<String> names = new ArrayList<>();
-            s.forEach(p -> names.add(p.getFileName().toString()));
-            names.sort(String::compareTo);
-            return names;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
-        }
+        return io(folder::names, "list");
     }
 
     private void createFolder() {
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the results folder " + folder + ": " + e.getMessage(), e);
-        }
+        io(() -> {
+            folder.create();
+            return null;
+        }, "create");
     }
 
     private long freeBytes() {
         try {
-            return options.freeSpace().usableBytes(folder);
+            return folder.usableBytes();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot tell how much space the disk under " + folder + " has: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot tell how much space the disk under " + folder.location() + " has: " + e.getMessage(), e);
         }
     }
 
-    private static void delete(Path p) {
+    private void delete(String name) {
         try {
-            Files.deleteIfExists(p);
+            folder.delete(name);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + p + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot delete " + name + " in " + folder.location() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One step on the folder; a failure names the folder and the step. */
+    private <T> T io(IoStep<T> step, String verb) {
+        try {
+            return step.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot " + verb + " the results folder " + folder.location() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private interface IoStep<T> {
+        T run() throws IOException;
     }
 }

@@ -64,8 +64,9 @@ public final class FeatureContexts implements dev.jlens.sae.FeatureStatistics {
         int[] kept = new int[dSae];
         long[] hist = new long[dSae * BINS];
         long tokens = 0;
+        ResultsFolder results = ResultsFolder.local(folder, FreeSpace.ofFileStore());
         for (Manifest.Batch b : m.batches()) {
-            BlockInternalsResults.verify(folder, b);
+            BlockInternalsResults.verify(results, b);
             try (SafeTensors st = SafeTensors.open(folder.resolve(b.file()))) {
                 float[] v = st.get("top_values").data().asFloat();
                 int[] r = st.get("top_rows").data().asInt();

@@ -121,7 +121,7 @@ public final class FeatureContextsExperiment implements BatchedExperiment {
 
     /** Runs (or resumes) into {@code folder}, then opens the merged results. */
     public FeatureContexts run(Path folder, RunOptions options) {
-        new ExperimentRunner(this, folder, options).run();
+        runInto(ResultsFolder.local(folder, options.freeSpace()), options);
         return FeatureContexts.open(folder);
     }
 

@@ -13,7 +13,9 @@ final class LocalEngine implements BatchEngine {
     private LocalEngine() {}
 
     @Override
-    public void writeBatches(BatchedExperiment exp, Path folder, List<Integer> missing, Consumer<Manifest.Batch> written) {
+    public void writeBatches(BatchedExperiment exp, ResultsFolder results, List<Integer> missing, Consumer<Manifest.Batch> written) {
+        Path folder = results.localPath().orElseThrow(() -> new IllegalArgumentException(results.location()
+                + " is not on this machine's file system: results on HDFS or S3 need --engine spark"));
         String format = exp.plan().format();
         int done = 0;
         for (int b : missing) {

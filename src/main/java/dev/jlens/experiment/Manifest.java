@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jlens.load.AtomicFiles;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,9 +185,8 @@ public record Manifest(
     // ---------------------------------------------------------------- files
 
     /** The manifest in {@code folder}, or empty when there is none. */
-    static Optional<Manifest> readIfPresent(Path folder) {
-        Path file = folder.resolve(FILE_NAME);
-        if (!Files.exists(file)) return Optional.empty();
+    static Optional<Manifest> readIfPresent(ResultsFolder folder) throws IOException {
+        if (folder.size(FILE_NAME).isEmpty()) return Optional.empty();
         return Optional.of(read(folder));
     }
 
@@ -196,18 +196,22 @@ public record Manifest(
      * @throws ResultsFolderException when it is missing or not a jlens block-internals manifest
      */
     public static Manifest read(Path folder) {
-        Path file = folder.resolve(FILE_NAME);
-        if (!Files.exists(file)) {
-            throw new ResultsFolderException(folder, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
+        return read(ResultsFolder.local(folder, FreeSpace.ofFileStore()));
+    }
+
+    /** {@link #read(Path)} on any results folder. */
+    static Manifest read(ResultsFolder folder) {
+        String file = folder.location(FILE_NAME);
+        Manifest m;
+        try (InputStream in = folder.open(FILE_NAME)) {
+            m = JSON.readValue(in, Manifest.class);
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new ResultsFolderException(folder.location(), ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
                     "there is no " + FILE_NAME + " here, so this is not a block-internals results folder (or its run never started)",
                     "check the path, or run the experiment into it first");
-        }
-        Manifest m;
-        try {
-            m = JSON.readValue(file.toFile(), Manifest.class);
         } catch (com.fasterxml.jackson.core.JacksonException | IllegalArgumentException | NullPointerException e) {
             throw new ResultsFolderException(file, ResultsFolderException.Problem.NOT_A_RESULTS_FOLDER,
-                    "is not a readable block-internals manifest (" + e.getMessage().lines().findFirst().orElse("") + ")",
+                    "is not a readable block-internals manifest (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + ")",
                     "restore it, or pass --force to delete the folder's results and run again");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
@@ -221,11 +225,11 @@ public record Manifest(
     }
 
     /** Writes {@code folder/manifest.json} atomically. */
-    void write(Path folder) {
+    void write(ResultsFolder folder) {
         try {
-            AtomicFiles.write(folder.resolve(FILE_NAME), JSON.writeValueAsBytes(this));
+            folder.replace(FILE_NAME, JSON.writeValueAsBytes(this));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + folder.resolve(FILE_NAME) + ": " + e.getMessage()
+            throw new UncheckedIOException("cannot write " + folder.location(FILE_NAME) + ": " + e.getMessage()
                     + "; check that the folder is writable and the disk has room", e);
         }
     }

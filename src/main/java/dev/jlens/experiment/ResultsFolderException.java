@@ -21,18 +21,23 @@ public final class ResultsFolderException extends RuntimeException {
         NO_SPACE
     }
 
-    private final Path path;
+    private final String location;
     private final Problem problem;
 
     public ResultsFolderException(Path path, Problem problem, String what, String remedy) {
-        super(path + ": " + what + (remedy == null || remedy.isBlank() ? "" : "; " + remedy));
-        this.path = Objects.requireNonNull(path, "path");
+        this(path.toString(), problem, what, remedy);
+    }
+
+    /** @param location the folder or file at fault: a path, or a URI on HDFS or S3 */
+    public ResultsFolderException(String location, Problem problem, String what, String remedy) {
+        super(location + ": " + what + (remedy == null || remedy.isBlank() ? "" : "; " + remedy));
+        this.location = Objects.requireNonNull(location, "location");
         this.problem = Objects.requireNonNull(problem, "problem");
     }
 
-    /** The folder, or the batch file at fault. */
-    public Path path() {
-        return path;
+    /** The folder, or the batch file at fault: a path, or a URI. */
+    public String location() {
+        return location;
     }
 
     public Problem problem() {

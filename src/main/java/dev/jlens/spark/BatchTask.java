@@ -22,6 +22,7 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     private final ExperimentRecipe recipe;
     private final Manifest plan;
     private final String folder;
+    private final HadoopSettings hadoop;
     private final FailOnce failOnce;
 
     /** Tests only: batch {@code batch}'s first attempt fails, after creating {@code marker} (which later attempts find). */
@@ -29,12 +30,14 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
 
     /**
      * @param folder         the results folder as a file-system URI every executor can write
+     * @param hadoop         the settings the driver opened it with
      * @param failOnce       tests only, else null
      */
-    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, FailOnce failOnce) {
+    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, HadoopSettings hadoop, FailOnce failOnce) {
         this.recipe = recipe;
         this.plan = plan;
         this.folder = folder;
+        this.hadoop = hadoop;
         this.failOnce = failOnce;
     }
 
@@ -46,7 +49,7 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
             int b = indices.next();
             failOnceForTests(b);
             try {
-                written.add(HadoopBatchFile.write(exp, plan.format(), folder, b));
+                written.add(HadoopBatchFile.write(exp, plan.format(), folder, hadoop, b));
             } catch (IOException e) {
                 throw new UncheckedIOException("batch " + b + ": " + e.getMessage(), e);
             }

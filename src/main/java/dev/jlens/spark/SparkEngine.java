@@ -4,7 +4,7 @@ import dev.jlens.experiment.BatchEngine;
 import dev.jlens.experiment.BatchedExperiment;
 import dev.jlens.experiment.ExperimentRecipe;
 import dev.jlens.experiment.Manifest;
-import java.nio.file.Path;
+import dev.jlens.experiment.ResultsFolder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,10 +64,11 @@ public final class SparkEngine implements BatchEngine {
     }
 
     @Override
-    public void writeBatches(BatchedExperiment exp, Path folder, List<Integer> missing, Consumer<Manifest.Batch> written) {
+    public void writeBatches(BatchedExperiment exp, ResultsFolder folder, List<Integer> missing, Consumer<Manifest.Batch> written) {
         if (missing.isEmpty()) return;
-        BatchTask task = new BatchTask(recipe, exp.plan(), folder.toAbsolutePath().toUri().toString(), failOnceForTests);
-        try (JavaSparkContext sc = new JavaSparkContext(conf())) {
+        SparkConf conf = conf();
+        BatchTask task = new BatchTask(recipe, exp.plan(), folder.uri().toString(), HadoopSettings.of(conf), failOnceForTests);
+        try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             sc.setLogLevel("WARN");
             JavaRDD<Integer> indices = sc.parallelize(missing, missing.size());
             ClassTag<ArrayList<Manifest.Batch>> tag = ClassTag$.MODULE$.apply(ArrayList.class);

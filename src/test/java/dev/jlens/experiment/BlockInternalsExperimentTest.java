@@ -258,10 +258,10 @@ class BlockInternalsExperimentTest {
 
         var onResume = assertThrows(ResultsFolderException.class, () -> exp.run(folder, quiet()));
         assertEquals(ResultsFolderException.Problem.CORRUPT_BATCH, onResume.problem());
-        assertEquals(batch1, onResume.path());
+        assertEquals(batch1.toAbsolutePath().toString(), onResume.location());
         assertTrue(onResume.getMessage().contains("batch 1 is damaged") && onResume.getMessage().contains("SHA-256"), onResume.getMessage());
         var onVerify = assertThrows(ResultsFolderException.class, () -> BlockInternalsResults.open(folder).verify());
-        assertEquals(batch1, onVerify.path());
+        assertEquals(batch1.toAbsolutePath().toString(), onVerify.location());
         assertArrayEquals(bytes, Files.readAllBytes(batch1), "left as found");
 
         Files.write(batch1, new byte[] {0});

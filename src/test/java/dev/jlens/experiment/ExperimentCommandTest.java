@@ -75,8 +75,37 @@ class ExperimentCommandTest {
         assertTrue(err.contains("is for --engine spark"), err);
         assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--engine", "flink"));
         assertTrue(err.contains("must be local or spark"), err);
-        assertEquals(2, run("block-internals", "--data", "x", "--out", "hdfs://namenode/results", "--block", "1", "--engine", "spark"));
-        assertTrue(err.contains("not supported yet"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "hdfs://namenode/results", "--block", "1"));
+        assertTrue(err.contains("--out hdfs://namenode/results: a folder on hdfs: is written through Hadoop's client")
+                && err.contains("add --engine spark"), err);
+        assertEquals(2, run("feature-contexts", "--sae", "s", "--data", "x", "--out", "s3a://bucket/r"));
+        assertTrue(err.contains("add --engine spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--conf", "spark.executor.memory=2g"));
+        assertTrue(err.contains("--conf spark.executor.memory=… is for --engine spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--engine", "spark", "--conf", "fs.defaultFS=x"));
+        assertTrue(err.contains("Spark settings start with 'spark.'"), err);
+    }
+
+    @Test
+    void aRunIntoHdfsFromTheShell() throws Exception {
+        String model = TestData.file("fixtures/charlm-tiny").toString();
+        Path text = Files.writeString(tmp.resolve("text.txt"), "First Citizen:\nBefore we proceed any further, hear me speak.\n".repeat(4));
+        String results = dev.jlens.testing.MiniHdfs.folder("cli") + "/b0";
+        String[] args = {"block-internals", "--model", model, "--data", text.toString(), "--out", results, "--length", "8",
+                "--split", "all", "--batch-size", "7", "--block", "0", "--engine", "spark", "--conf", "spark.master=local[2]"};
+        assertEquals(0, run(concat(args, "--dry-run")));
+        assertTrue(out.contains("would write about") && out.contains(" to " + results + ";"), out);
+        assertEquals(0, run(args), err);
+        assertTrue(out.contains("done: 5 batches") && out.contains(" in " + results + " ("), out);
+        assertEquals(0, run(args));
+        assertTrue(out.contains("nothing to do"), out);
+
+        Path local = tmp.resolve("local");
+        assertEquals(0, run("block-internals", "--model", model, "--data", text.toString(), "--out", local.toString(), "--length", "8",
+                "--split", "all", "--batch-size", "7", "--block", "0"));
+        Files.delete(local.resolve(dev.jlens.cli.FolderLock.FILE_NAME));   // held by its presence on HDFS, so deleted there on release
+        dev.jlens.testing.FolderBytes.assertSame(local, dev.jlens.testing.MiniHdfs.copyDown(java.net.URI.create(results), tmp.resolve("copy")),
+                n -> false);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.jlens.spark;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.jlens.cli.FolderLock;
 import dev.jlens.experiment.BlockInternalsExperiment;
 import dev.jlens.experiment.BlockInternalsResults;
@@ -74,6 +76,22 @@ final class SingleMachineRun {
     /** {@code other} holds this run's files, byte for byte (the folder lock's file, named only, may differ). */
     void assertSameAs(Path other) {
         FolderBytes.assertSame(folder, other, n -> n.equals(FolderLock.FILE_NAME));
+    }
+
+    /**
+     * {@code other}, a folder copied back from HDFS, holds this run's results byte for byte: the manifest and every batch.
+     * Its lock file is not among them: on a file system without operating-system locks a released lock is deleted (its
+     * presence is what holds the folder), where a local folder keeps it empty.
+     */
+    void assertSameResultsAs(Path other) throws IOException {
+        assertEquals(Files.size(folder.resolve(FolderLock.FILE_NAME)), 0, "the local run released its lock");
+        Path expected = Files.createTempDirectory("jlens-results");
+        for (String n : FolderBytes.files(folder)) if (!n.equals(FolderLock.FILE_NAME)) Files.copy(folder.resolve(n), expected.resolve(n));
+        try {
+            FolderBytes.assertSame(expected, other, n -> false);
+        } finally {
+            deleteAll(expected);
+        }
     }
 
     private static void deleteAll(Path dir) {
