@@ -39,12 +39,15 @@ public final class ExperimentCommand {
                   Integer stride, List<Component> components, Positions positions, Integer batchSize, Integer threads,
                   boolean force, boolean dryRun, Engine engine) {}
 
-    /** {@code --engine} and {@code --master}: where the batches are computed. */
-    record Engine(boolean spark, String master) {
+    /** {@code --engine}, {@code --master} and {@code --ship}: where the batches are computed, and whether files travel. */
+    record Engine(boolean spark, String master, boolean ship) {
         static Engine of(EngineOptions o) {
             boolean spark = "spark".equals(o.engine);
             if (o.master != null && !spark) throw new UsageException("--master " + o.master + " is for --engine spark");
-            return new Engine(spark, o.master);
+            if (o.ship && !spark) {
+                throw new UsageException("--ship sends the model, text and SAE to Spark's executors: add --engine spark, or leave --ship out");
+            }
+            return new Engine(spark, o.master, o.ship);
         }
     }
 
@@ -57,6 +60,10 @@ public final class ExperimentCommand {
         @Option(names = "--master", paramLabel = "URL",
                 description = "with --engine spark: the cluster, e.g. spark://host:7077  [embedded; spark-submit's --master]")
         String master;
+
+        @Option(names = "--ship", description = "with --engine spark: send the model, the text and the SAE with the job, so the"
+                + " executors need no shared folder to read them")
+        boolean ship;
     }
 
     public static void main(String[] args) {
@@ -143,7 +150,7 @@ public final class ExperimentCommand {
     }
 
     private static BatchEngine engine(Engine e, ExperimentRecipe recipe) {
-        return e.spark() ? ClusterEngines.spark(recipe, e.master()) : BatchEngine.local();
+        return e.spark() ? ClusterEngines.spark(recipe.withShip(e.ship()), e.master()) : BatchEngine.local();
     }
 
     /** Loads the recipe's model and builds its experiment: the driver's and every Spark executor's one way to it. */

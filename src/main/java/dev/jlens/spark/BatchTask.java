@@ -23,6 +23,7 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     private final Manifest plan;
     private final String folder;
     private final FailOnce failOnce;
+    private final ShippedFiles shipped;
 
     /** Tests only: batch {@code batch}'s first attempt fails, after creating {@code marker} (which later attempts find). */
     record FailOnce(String marker, int batch) implements Serializable {}
@@ -30,17 +31,19 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     /**
      * @param folder         the results folder as a file-system URI every executor can write
      * @param failOnce       tests only, else null
+     * @param shipped        where the job's shipped files lie on each executor ({@code --ship}), else null
      */
-    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, FailOnce failOnce) {
+    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, FailOnce failOnce, ShippedFiles shipped) {
         this.recipe = recipe;
         this.plan = plan;
         this.folder = folder;
         this.failOnce = failOnce;
+        this.shipped = shipped;
     }
 
     @Override
     public ArrayList<Manifest.Batch> apply(Iterator<Integer> indices) {
-        BatchedExperiment exp = ExecutorExperiments.of(recipe, plan);
+        BatchedExperiment exp = ExecutorExperiments.of(shipped == null ? recipe : shipped.relocate(recipe), plan);
         ArrayList<Manifest.Batch> written = new ArrayList<>();
         while (indices.hasNext()) {
             int b = indices.next();

@@ -66,14 +66,18 @@ public final class SparkEngine implements BatchEngine {
     @Override
     public void writeBatches(BatchedExperiment exp, Path folder, List<Integer> missing, Consumer<Manifest.Batch> written) {
         if (missing.isEmpty()) return;
-        BatchTask task = new BatchTask(recipe, exp.plan(), folder.toAbsolutePath().toUri().toString(), failOnceForTests);
+        Path scratch = recipe.ship() ? ShippedFiles.scratch() : null;
         try (JavaSparkContext sc = new JavaSparkContext(conf())) {
             sc.setLogLevel("WARN");
+            ShippedFiles shipped = recipe.ship() ? ShippedFiles.add(recipe, sc.sc(), scratch) : null;
+            BatchTask task = new BatchTask(recipe, exp.plan(), folder.toAbsolutePath().toUri().toString(), failOnceForTests, shipped);
             JavaRDD<Integer> indices = sc.parallelize(missing, missing.size());
             ClassTag<ArrayList<Manifest.Batch>> tag = ClassTag$.MODULE$.apply(ArrayList.class);
             sc.sc().runJob(indices.rdd(), task, new Handler(written), tag);
         } catch (Exception e) {   // Spark throws its checked SparkException unannounced; the command wants one line
             throw new JobFailedException(e);
+        } finally {
+            if (scratch != null) ShippedFiles.deleteScratch(scratch);
         }
     }
 
