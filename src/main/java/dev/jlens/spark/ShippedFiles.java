@@ -38,17 +38,8 @@ record ShippedFiles(String model, String text, String sae) implements Serializab
      * and adds them and the text to {@code sc}'s job.
      */
     static ShippedFiles add(ExperimentRecipe r, SparkContext sc, Path scratch) {
-        Path location = ModelLoader.location(r.model(), null);   // a hub id: the cache's snapshot the driver loaded
-        // The loaders read only the files directly in a model's folder (config, weights, tokenizer); a folder's
-        // subfolders (its SAEs, its checkpoints) stay behind. A weights file travels with the folder it lies in.
-        boolean folder = Files.isDirectory(location);
-        Path modelFolder = folder ? location : location.toAbsolutePath().getParent();
-        // A hub id's snapshot folder is named after a commit: shipped under the id's name, it loads as the driver's did.
-        String modelName = Files.exists(Path.of(r.model())) ? modelFolder.getFileName().toString()
-                : r.model().substring(r.model().lastIndexOf('/') + 1);
-        Path modelZip = zip(modelFolder, modelName, scratch.resolve(MODEL_ARCHIVE), false);
-        sc.addArchive(modelZip.toUri().toString());
-        String model = MODEL_ARCHIVE + "/" + modelName + (folder ? "" : "/" + location.getFileName());
+        ModelCopy copy = ModelCopy.of(r.model(), ModelLoader.location(r.model(), null));   // a hub id: the driver's cached snapshot
+        sc.addArchive(zip(copy.folder(), copy.name(), scratch.resolve(MODEL_ARCHIVE), false).toUri().toString());
 
         Path text = Path.of(r.data());
         sc.addFile(text.toUri().toString());
@@ -60,7 +51,24 @@ record ShippedFiles(String model, String text, String sae) implements Serializab
             sc.addArchive(zip(saeFolder, saeName, scratch.resolve(SAE_ARCHIVE), true).toUri().toString());
             sae = SAE_ARCHIVE + "/" + saeName;
         }
-        return new ShippedFiles(model, text.getFileName().toString(), sae);
+        return new ShippedFiles(copy.path(), text.getFileName().toString(), sae);
+    }
+
+    /**
+     * What travels for a model: {@code folder}, under {@code name}; the model is {@code path} under the SparkFiles folder.
+     * The loaders read only the files directly in a model's folder (config, weights, tokenizer), so only those travel;
+     * its subfolders (its SAEs, its checkpoints) stay behind. A weights file travels with the folder it lies in. The name
+     * is the folder's, which the loader calls the model; a hub id's snapshot folder, named after a commit, travels under
+     * the id's last part ({@code gpt2}). (The name is a label: executors compare the weights' SHA-256 with the driver's.)
+     */
+    record ModelCopy(Path folder, String name, String path) {
+        /** For the model the command named as {@code model} (a path or a hub id), which the loader reads at {@code location}. */
+        static ModelCopy of(String model, Path location) {
+            boolean isFolder = Files.isDirectory(location);
+            Path folder = isFolder ? location : location.toAbsolutePath().getParent();
+            String name = Files.exists(Path.of(model)) ? folder.getFileName().toString() : model.substring(model.lastIndexOf('/') + 1);
+            return new ModelCopy(folder, name, MODEL_ARCHIVE + "/" + name + (isFolder ? "" : "/" + location.getFileName()));
+        }
     }
 
     /** A fresh folder for the archives, in java.io.tmpdir: the driver packs there, Spark serves them from there. */
