@@ -105,8 +105,8 @@ class StandaloneClusterTest {
     void sparkSubmitInClientModeShipsJlensAndItsFilesForTheSingleMachineBytes() throws Exception {
         Set<Path> before = executorFolders();
         submitAndCompare("client");
-        assertEquals(WORKERS, newExecutorFoldersHolding(before, ND4J_NATIVE, "jlens-model.zip/charlm-tiny/model.safetensors", "citizens.txt"),
-                "not every worker's executor received the jars and the files");
+        assertEquals(WORKERS, workersWhoseNewExecutorsHold(before, ND4J_NATIVE, "jlens-model.zip/charlm-tiny/model.safetensors",
+                "citizens.txt"), "not every worker's executor received the jars and the files");
     }
 
     /**
@@ -118,8 +118,8 @@ class StandaloneClusterTest {
         Set<Path> before = executorFolders();
         submitAndCompare("cluster", "--conf", "spark.standalone.submit.waitAppCompletion=true", "--driver-memory", "512m",
                 "--conf", "spark.driver.extraJavaOptions=--add-modules jdk.incubator.vector " + String.join(" ", sparkJvmArgs()));
-        assertEquals(1, newExecutorFoldersHolding(before, ND4J_NATIVE, "jlens-model.zip/charlm-tiny/model.safetensors", "citizens.txt"),
-                "the executor did not receive the jars and the files");
+        assertEquals(1, workersWhoseNewExecutorsHold(before, ND4J_NATIVE, "jlens-model.zip/charlm-tiny/model.safetensors",
+                "citizens.txt"), "the executor did not receive the jars and the files");
         try (Stream<Path> drivers = workFolders().flatMap(StandaloneClusterTest::list)) {
             assertTrue(drivers.anyMatch(d -> d.getFileName().toString().startsWith("driver-")), "no worker ran the driver");
         }
@@ -257,10 +257,11 @@ class StandaloneClusterTest {
         }
     }
 
-    /** How many executor folders, made since {@code before}, hold every one of {@code paths}. */
-    private static long newExecutorFoldersHolding(Set<Path> before, String... paths) {
+    /** How many workers ran an executor, since {@code before}, whose folder holds every one of {@code paths}. */
+    private static long workersWhoseNewExecutorsHold(Set<Path> before, String... paths) {
         return executorFolders().stream().filter(e -> !before.contains(e))
-                .filter(e -> Arrays.stream(paths).allMatch(f -> Files.exists(e.resolve(f)))).count();
+                .filter(e -> Arrays.stream(paths).allMatch(f -> Files.exists(e.resolve(f))))
+                .map(e -> e.getParent().getParent()).distinct().count();
     }
 
     /** What the drivers run on the workers (cluster mode) wrote, for a failure's message. */
