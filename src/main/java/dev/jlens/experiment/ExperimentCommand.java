@@ -42,8 +42,11 @@ public final class ExperimentCommand {
                   Integer stride, List<Component> components, Positions positions, Integer batchSize, Integer threads,
                   boolean force, boolean dryRun, Engine engine) {}
 
-    /** {@code --engine}, {@code --master} and {@code --conf}: where the batches are computed, with which Spark settings. */
-    record Engine(boolean spark, String master, Map<String, String> settings) {
+    /**
+     * {@code --engine}, {@code --master}, {@code --conf} and {@code --ship}: where the batches are computed, with which
+     * Spark settings, and whether the model, text and SAE travel with the job.
+     */
+    record Engine(boolean spark, String master, Map<String, String> settings, boolean ship) {
         Engine {
             settings = Map.copyOf(settings);
         }
@@ -58,7 +61,10 @@ public final class ExperimentCommand {
                     throw new UsageException("--conf " + key + ": Spark settings start with 'spark.' (Hadoop's as spark.hadoop.KEY)");
                 }
             }
-            return new Engine(spark, o.master, conf);
+            if (o.ship && !spark) {
+                throw new UsageException("--ship sends the model, text and SAE to Spark's executors: add --engine spark, or leave --ship out");
+            }
+            return new Engine(spark, o.master, conf, o.ship);
         }
     }
 
@@ -75,6 +81,10 @@ public final class ExperimentCommand {
         @Option(names = "--conf", paramLabel = "KEY=VALUE",
                 description = "with --engine spark: a Spark setting, as spark-submit's --conf (Hadoop's as spark.hadoop.KEY); repeatable")
         Map<String, String> conf;
+
+        @Option(names = "--ship", description = "with --engine spark: send the model, the text and the SAE with the job, so the"
+                + " executors need no shared folder to read them")
+        boolean ship;
     }
 
     public static void main(String[] args) {
@@ -184,7 +194,7 @@ public final class ExperimentCommand {
     }
 
     private static BatchEngine engine(Engine e, ExperimentRecipe recipe) {
-        return e.spark() ? ClusterEngines.spark(recipe, e.master(), e.settings()) : BatchEngine.local();
+        return e.spark() ? ClusterEngines.spark(recipe.withShip(e.ship()), e.master(), e.settings()) : BatchEngine.local();
     }
 
     /** Loads the recipe's model and builds its experiment: the driver's and every Spark executor's one way to it. */

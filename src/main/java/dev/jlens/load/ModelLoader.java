@@ -69,6 +69,21 @@ public final class ModelLoader {
     }
 
     /**
+     * Where {@link #load(String, HuggingFaceHub)} reads {@code pathOrName} from: the path itself when one exists there,
+     * else the model's snapshot folder in the hub cache (fetched into it when missing), e.g. to copy the model to other
+     * machines. {@code hub} null: the one configured from the environment.
+     */
+    public static Path location(String pathOrName, HuggingFaceHub hub) {
+        Path path = asPath(pathOrName);
+        if (path != null && RegularFiles.existsOrIsLink(path)) return path;
+        if (!HuggingFaceHub.isRepoId(pathOrName)) {
+            throw new IllegalArgumentException("no model at " + (path == null ? pathOrName : path.toAbsolutePath())
+                    + ": give a model folder or weights file, or a Hugging Face model name such as gpt2");
+        }
+        return HubModels.snapshot(pathOrName, hub != null ? hub : HuggingFaceHub.fromEnvironment());
+    }
+
+    /**
      * Loads a model folder or file (see the class comment for what each may hold). A path that is neither a
      * folder nor a regular file (a FIFO, a device, a broken symbolic link) is refused before it is opened.
      */

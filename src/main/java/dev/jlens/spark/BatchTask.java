@@ -24,6 +24,7 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
     private final String folder;
     private final HadoopSettings hadoop;
     private final FailOnce failOnce;
+    private final ShippedFiles shipped;
 
     /** Tests only: batch {@code batch}'s first attempt fails, after creating {@code marker} (which later attempts find). */
     record FailOnce(String marker, int batch) implements Serializable {}
@@ -32,18 +33,20 @@ final class BatchTask extends AbstractFunction1<Iterator<Integer>, ArrayList<Man
      * @param folder         the results folder as a file-system URI every executor can write
      * @param hadoop         the settings the driver opened it with
      * @param failOnce       tests only, else null
+     * @param shipped        where the job's shipped files lie on each executor ({@code --ship}), else null
      */
-    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, HadoopSettings hadoop, FailOnce failOnce) {
+    BatchTask(ExperimentRecipe recipe, Manifest plan, String folder, HadoopSettings hadoop, FailOnce failOnce, ShippedFiles shipped) {
         this.recipe = recipe;
         this.plan = plan;
         this.folder = folder;
         this.hadoop = hadoop;
         this.failOnce = failOnce;
+        this.shipped = shipped;
     }
 
     @Override
     public ArrayList<Manifest.Batch> apply(Iterator<Integer> indices) {
-        BatchedExperiment exp = ExecutorExperiments.of(recipe, plan);
+        BatchedExperiment exp = ExecutorExperiments.of(shipped == null ? recipe : shipped.relocate(recipe), plan);
         ArrayList<Manifest.Batch> written = new ArrayList<>();
         while (indices.hasNext()) {
             int b = indices.next();

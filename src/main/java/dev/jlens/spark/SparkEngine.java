@@ -5,6 +5,7 @@ import dev.jlens.experiment.BatchedExperiment;
 import dev.jlens.experiment.ExperimentRecipe;
 import dev.jlens.experiment.Manifest;
 import dev.jlens.experiment.ResultsFolder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,14 +68,18 @@ public final class SparkEngine implements BatchEngine {
     public void writeBatches(BatchedExperiment exp, ResultsFolder folder, List<Integer> missing, Consumer<Manifest.Batch> written) {
         if (missing.isEmpty()) return;
         SparkConf conf = conf();
-        BatchTask task = new BatchTask(recipe, exp.plan(), folder.uri().toString(), HadoopSettings.of(conf), failOnceForTests);
+        Path scratch = recipe.ship() ? ShippedFiles.scratch() : null;
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
             sc.setLogLevel("WARN");
+            ShippedFiles shipped = recipe.ship() ? ShippedFiles.add(recipe, sc.sc(), scratch) : null;
+            BatchTask task = new BatchTask(recipe, exp.plan(), folder.uri().toString(), HadoopSettings.of(conf), failOnceForTests, shipped);
             JavaRDD<Integer> indices = sc.parallelize(missing, missing.size());
             ClassTag<ArrayList<Manifest.Batch>> tag = ClassTag$.MODULE$.apply(ArrayList.class);
             sc.sc().runJob(indices.rdd(), task, new Handler(written), tag);
         } catch (Exception e) {   // Spark throws its checked SparkException unannounced; the command wants one line
             throw new JobFailedException(e);
+        } finally {
+            if (scratch != null) ShippedFiles.deleteScratch(scratch);
         }
     }
 

@@ -73,6 +73,10 @@ class ExperimentCommandTest {
         assertTrue(err.contains("--master spark://h:7077 is for --engine spark"), err);
         assertEquals(2, run("feature-contexts", "--sae", "s", "--data", "x", "--out", "r", "--engine", "local", "--master", "local[2]"));
         assertTrue(err.contains("is for --engine spark"), err);
+        assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--ship"));
+        assertTrue(err.contains("--ship sends the model, text and SAE to Spark's executors: add --engine spark"), err);
+        assertEquals(2, run("feature-contexts", "--sae", "s", "--data", "x", "--out", "r", "--engine", "local", "--ship"));
+        assertTrue(err.contains("add --engine spark"), err);
         assertEquals(2, run("block-internals", "--data", "x", "--out", "r", "--block", "1", "--engine", "flink"));
         assertTrue(err.contains("must be local or spark"), err);
         assertEquals(2, run("block-internals", "--data", "x", "--out", "hdfs://namenode/results", "--block", "1"));

@@ -99,6 +99,10 @@ class HubLoadingTest {
         int before = fake.log.size();
         Gpt2GoldenTestAccess.assertMatchesGolden(ModelLoader.load("gpt2", hub(false)), golden);
         Gpt2GoldenTestAccess.assertMatchesGolden(ModelLoader.load("gpt2", hub(true)), golden);
+        // Where it was read from (what --ship copies to Spark's executors): the snapshot folder, which loads the same.
+        Path snapshot = ModelLoader.location("gpt2", hub(true));
+        assertEquals(repoDir("models--gpt2").resolve("snapshots/" + FakeHub.COMMIT), snapshot);
+        Gpt2GoldenTestAccess.assertMatchesGolden(ModelLoader.load(snapshot), golden);
         assertEquals(before, fake.log.size());
     }
 

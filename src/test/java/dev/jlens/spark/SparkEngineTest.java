@@ -1,5 +1,7 @@
 package dev.jlens.spark;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,16 +107,40 @@ class SparkEngineTest {
         Files.writeString(sae.resolve("cfg.json"), "{\"architecture\": \"standard\", \"d_in\": 64, \"d_sae\": 32, \"hook_name\":"
                 + " \"blocks.1.hook_resid_pre\", \"apply_b_dec_to_input\": false, \"normalize_activations\": \"none\"}");
         Path text = Files.writeString(tmp.resolve("citizens.txt"), SingleMachineRun.TEXT);
-        List<Path> folders = List.of(tmp.resolve("single"), tmp.resolve("spark"));
+        List<Path> folders = List.of(tmp.resolve("single"), tmp.resolve("spark"), tmp.resolve("spark-shipped"));
         for (Path out : folders) {
             var recipe = new ExperimentRecipe(List.of("feature-contexts", "--sae", sae.toString(), "--data", text.toString(),
                     "--length", "8", "--split", "all", "--batch-size", "4", "--top-k", "3", "--out", out.toString()),
                     single.recipe.model(), text.toString(), sae.toString());
             var options = SingleMachineRun.quiet();
-            if (out.endsWith("spark")) options = options.withEngine(new SparkEngine(recipe, "local[2]", Map.of()));
+            if (!out.endsWith("single")) {
+                options = options.withEngine(new SparkEngine(recipe.withShip(out.endsWith("spark-shipped")), "local[2]", Map.of()));
+            }
             assertTrue(((FeatureContextsExperiment) recipe.build()).run(out, options).complete());
         }
         FolderBytes.assertSame(folders.get(0), folders.get(1), n -> n.equals(dev.jlens.cli.FolderLock.FILE_NAME));
+        FolderBytes.assertSame(folders.get(0), folders.get(2), n -> n.equals(dev.jlens.cli.FolderLock.FILE_NAME));
+        var built = ExecutorExperiments.lastBuiltForTests;   // the shipped run's, the last one
+        assertTrue(Path.of(built.recipe().sae()).startsWith(built.sparkFiles()) && Path.of(built.recipe().sae()).endsWith("sae"),
+                "the executor read the SAE at " + built.recipe().sae() + ", not its copy under " + built.sparkFiles());
+    }
+
+    @Test
+    void withShipTheExecutorsReadTheirShippedCopiesToTheSameBytes() {
+        ExecutorExperiments.lastBuiltForTests = null;
+        Path out = tmp.resolve("spark");
+        ExperimentRecipe shipped = single.recipe.withShip(true);
+        assertTrue(single.run(out, SingleMachineRun.quiet().withEngine(new SparkEngine(shipped, "local[2]", Map.of()))).manifest().complete());
+        single.assertSameAs(out);
+        var built = ExecutorExperiments.lastBuiltForTests;
+        assertNotNull(built, "no executor built the experiment");
+        Path model = Path.of(built.recipe().model()), text = Path.of(built.recipe().data());
+        // The copies keep the originals' names (the model's name and the manifest's labels come from them), elsewhere.
+        assertTrue(model.startsWith(built.sparkFiles()) && model.endsWith("charlm-tiny"), "the executor read the model at " + model
+                + ", not its copy under " + built.sparkFiles());
+        assertTrue(text.startsWith(built.sparkFiles()) && text.endsWith("citizens.txt"), "the executor read the text at " + text
+                + ", not its copy under " + built.sparkFiles());
+        assertEquals(single.recipe.args(), built.recipe().args());
     }
 
     @Test
