@@ -69,7 +69,7 @@ final class ExperimentRunner {
     private ResultsFolder.Lock lock() {
         ResultsFolder.Lock lock = io(() -> folder.lock("an experiment"), "lock");
         if (lock.previousOwner() != null) {
-            options.out().println("taking over " + folder.location() + "/" + FolderLock.FILE_NAME + " from " + lock.previousOwner()
+            options.out().println("taking over " + folder.location(FolderLock.FILE_NAME) + " from " + lock.previousOwner()
                     + ", which stopped without releasing it");
         }
         return lock;
