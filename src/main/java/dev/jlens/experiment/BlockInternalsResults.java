@@ -49,7 +49,7 @@ public final class BlockInternalsResults {
      */
     public static BlockInternalsResults open(Path folder) {
         Manifest m = Manifest.read(folder);
-        ResultsFolder f = ResultsFolder.local(folder, FreeSpace.ofFileStore());
+        ResultsFolder f = ResultsFolder.local(folder);
         for (Manifest.Batch b : m.batches()) checkPresent(f, b);
         return new BlockInternalsResults(folder, m);
     }
@@ -61,7 +61,7 @@ public final class BlockInternalsResults {
     }
 
     static void verify(Path folder, Manifest m) {
-        ResultsFolder f = ResultsFolder.local(folder, FreeSpace.ofFileStore());
+        ResultsFolder f = ResultsFolder.local(folder);
         for (Manifest.Batch b : m.batches()) verify(f, b);
     }
 

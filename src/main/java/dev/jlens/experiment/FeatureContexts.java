@@ -64,7 +64,7 @@ public final class FeatureContexts implements dev.jlens.sae.FeatureStatistics {
         int[] kept = new int[dSae];
         long[] hist = new long[dSae * BINS];
         long tokens = 0;
-        ResultsFolder results = ResultsFolder.local(folder, FreeSpace.ofFileStore());
+        ResultsFolder results = ResultsFolder.local(folder);
         for (Manifest.Batch b : m.batches()) {
             BlockInternalsResults.verify(results, b);
             try (SafeTensors st = SafeTensors.open(folder.resolve(b.file()))) {

@@ -196,7 +196,7 @@ public record Manifest(
      * @throws ResultsFolderException when it is missing or not a jlens block-internals manifest
      */
     public static Manifest read(Path folder) {
-        return read(ResultsFolder.local(folder, FreeSpace.ofFileStore()));
+        return read(ResultsFolder.local(folder));
     }
 
     /** {@link #read(Path)} on any results folder. */

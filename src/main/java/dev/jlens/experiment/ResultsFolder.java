@@ -72,6 +72,11 @@ public interface ResultsFolder {
         void close();
     }
 
+    /** A folder on this machine, to read (its free space is its file store's). */
+    static ResultsFolder local(Path folder) {
+        return local(folder, FreeSpace.ofFileStore());
+    }
+
     /** A folder on this machine, whose free space {@code freeSpace} tells. */
     static ResultsFolder local(Path folder, FreeSpace freeSpace) {
         return new LocalResultsFolder(folder, freeSpace);

@@ -31,13 +31,11 @@ import org.apache.hadoop.fs.Path;
  */
 final class HadoopResultsFolder implements ResultsFolder {
     private final URI uri;
-    private final HadoopSettings settings;
     private final Path dir;
     private final FileSystem fs;
 
-    private HadoopResultsFolder(URI uri, HadoopSettings settings, FileSystem fs) {
+    private HadoopResultsFolder(URI uri, FileSystem fs) {
         this.uri = uri;
-        this.settings = settings;
         this.dir = new Path(uri);
         this.fs = fs;
     }
@@ -49,18 +47,13 @@ final class HadoopResultsFolder implements ResultsFolder {
         try {
             FileSystem fs = FileSystem.get(u, settings.configuration());
             fs.setWriteChecksum(false);   // the local file system's .crc side files would make the folder differ
-            return new HadoopResultsFolder(u, settings, fs);
+            return new HadoopResultsFolder(u, fs);
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             throw new IllegalArgumentException("--out " + uri + ": cannot reach its file system (" + e.getClass().getSimpleName()
                     + ": " + why + "); check the URI, that the " + uri.getScheme() + " connector's jars are on the class path"
                     + " (s3a: hadoop-aws and its SDK bundle) and its settings (--conf spark.hadoop.KEY=VALUE)", e);
         }
-    }
-
-    /** The Hadoop settings the executors open this folder with. */
-    HadoopSettings settings() {
-        return settings;
     }
 
     @Override
@@ -190,6 +183,7 @@ final class HadoopResultsFolder implements ResultsFolder {
         throw new IOException("could not create " + location(FolderLock.FILE_NAME) + " after three tries");
     }
 
+    /** False when the file is there (HDFS's client unwraps the namenode's refusal into FileAlreadyExistsException). */
     private boolean createIfAbsent(Path file, String text) throws IOException {
         if (fs.exists(file)) return false;
         try (FSDataOutputStream out = fs.create(file, false)) {
@@ -198,9 +192,6 @@ final class HadoopResultsFolder implements ResultsFolder {
             return true;
         } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
             return false;
-        } catch (IOException e) {
-            if (fs.exists(file) && e.getClass().getSimpleName().contains("AlreadyExists")) return false;
-            throw e;
         }
     }
 
